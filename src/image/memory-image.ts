@@ -241,13 +241,7 @@ export class MemoryImage {
 
   /** Every byte of [start, end) that is a gap becomes `fill`; one contiguous segment results. */
   fillGaps(start: number, end: number, fill: number): { image: MemoryImage; pads: Pad[] } {
-    const pads: Pad[] = [];
-    let at = start;
-    for (const r of this.slice(start, end).ranges()) {
-      if (r.start > at) pads.push({ start: at, end: r.start, fill, reason: 'gap' });
-      at = r.end;
-    }
-    if (at < end) pads.push({ start: at, end, fill, reason: 'gap' });
+    const pads: Pad[] = this.gaps(start, end).map((g) => ({ ...g, fill, reason: 'gap' as const }));
     const m = this.slice(0, start);
     m.segs.push({ addr: start, data: this.read(start, end - start, fill), source: this.slice(start, end).sourceSummary() });
     m.segs.push(...this.slice(end, ADDRESS_LIMIT).segs);
@@ -266,8 +260,6 @@ export class MemoryImage {
     for (const r of this.ranges()) {
       const start = alignDown(r.start, unit);
       const end = Math.min(alignUp(r.end, unit), ADDRESS_LIMIT);
-      if (start < r.start) pads.push({ start, end: r.start, fill, reason: 'align-start' });
-      if (end > r.end) pads.push({ start: r.end, end, fill, reason: 'align-end' });
       const last = spans[spans.length - 1];
       if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
       else spans.push({ start, end });
@@ -275,10 +267,26 @@ export class MemoryImage {
     const m = new MemoryImage();
     for (const s of spans) {
       const src = this.slice(s.start, s.end);
+      for (const gap of src.gaps(s.start, s.end)) {
+        const reason = gap.start === s.start ? 'align-start' : gap.end === s.end ? 'align-end' : 'gap';
+        pads.push({ start: gap.start, end: gap.end, fill, reason });
+      }
       if (src.covers(s.start, s.end)) for (const seg of src.segs) m.segs.push(seg);
       else m.segs.push({ addr: s.start, data: this.read(s.start, s.end - s.start, fill), source: src.sourceSummary() });
     }
     return { image: m, pads };
+  }
+
+  /** The ranges inside [start, end) that hold no data. */
+  gaps(start: number, end: number): Range[] {
+    const out: Range[] = [];
+    let at = start;
+    for (const r of this.slice(start, end).ranges()) {
+      if (r.start > at) out.push({ start: at, end: r.start });
+      at = r.end;
+    }
+    if (at < end) out.push({ start: at, end });
+    return out;
   }
 
   clone(): MemoryImage {

@@ -35,7 +35,10 @@ export interface Decoded {
   notes: Note[];
 }
 
-/** `true` when `name` is among the leniencies the caller allowed. */
+/** The name that allows every leniency of every reader (`--lenient all`). */
+export const ALL_LENIENCIES = 'all';
+
+/** `true` when `name` is among the leniencies the caller allowed (or the caller allowed `all`). */
 export function allows(opts: DecodeOptions, name: string): boolean {
-  return opts.lenient?.includes(name) ?? false;
+  return opts.lenient !== undefined && (opts.lenient.includes(name) || opts.lenient.includes(ALL_LENIENCIES));
 }

@@ -23,16 +23,26 @@ export interface ManifestEntry {
   size: number;
   sha256: string;
   description: string;
+  /** From the per-file section's `- kind: **X**` line: dfuse, dfu, hex, elf, bin or text. */
+  kind: string;
 }
 
 /** Rows of the MANIFEST provenance table. */
 export function manifestEntries(dir: string): ManifestEntry[] {
   const text = readFileSync(join(dir, 'MANIFEST.md'), 'utf8');
+  const kinds = new Map<string, string>();
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    const h = /^#### `([^`]+)`/.exec(line);
+    if (h !== null) current = h[1];
+    const k = /^- kind: \*\*(\w+)\*\*/.exec(line);
+    if (k !== null && current !== undefined) kinds.set(current, k[1]!);
+  }
   const out: ManifestEntry[] = [];
   for (const line of text.split('\n')) {
     const m = /^\| `([^`]+)` \| ([^|]+) \| `([^`]+)` \| `[0-9a-f]+` \| [^|]* \| (\d+) \| `([0-9a-f]{64})` \| (.*) \|$/.exec(line);
     if (m === null) continue;
-    out.push({ file: m[1]!, repo: m[2]!.trim(), path: m[3]!, size: Number(m[4]), sha256: m[5]!, description: m[6]! });
+    out.push({ file: m[1]!, repo: m[2]!.trim(), path: m[3]!, size: Number(m[4]), sha256: m[5]!, description: m[6]!, kind: kinds.get(m[1]!) ?? 'unknown' });
   }
   return out;
 }

@@ -4,6 +4,7 @@ import type { InspectReport } from '../../formats/inspect-report.ts';
 import { readInput } from '../../node/files.ts';
 import { renderInspect } from '../render/inspect.ts';
 import { FwError } from '../../core/errors.ts';
+import { checkLeniencies } from '../leniency.ts';
 
 export interface InspectOptions {
   json?: true;
@@ -14,6 +15,7 @@ export interface InspectOptions {
 
 /** Every file is inspected; the first unreadable one decides the exit status (3), the others still print. */
 export function runInspect(files: string[], opts: InspectOptions): number {
+  checkLeniencies(opts.lenient);
   const reports: InspectReport[] = [];
   let status = 0;
   for (const spec of files) {

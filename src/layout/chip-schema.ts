@@ -1,0 +1,191 @@
+/**
+ * Shape of a chip profile file (`schemas/chips/<family>.yaml`), declared once with zod. The compile step
+ * (`npm run chips:compile`) validates every YAML file against it, runs the semantic checks in
+ * `chip-validate.ts` (which JSON Schema cannot express: sectors tile banks, sizes add up, names unique...),
+ * and writes `chips.generated.ts`. `npm run schemas:update` publishes it as `schemas/chip-profile.schema.json`
+ * so editors can check the YAML while it is written.
+ *
+ * Only JSON-Schema-expressible constraints live here (no `.refine`/`.transform`: they would vanish from the
+ * published schema). Run-time code imports only the inferred types, so zod is not loaded at start-up.
+ */
+import { z } from 'zod';
+
+const u8 = z.number().int().min(0).max(0xff);
+const u16 = z.number().int().min(0).max(0xffff);
+const u32 = z.number().int().min(0).max(0xffffffff);
+const byteSize = z.number().int().min(1).max(0x1_0000_0000);
+
+/** Lower-case ST part family name without package/flash letters: `stm32h743`. */
+const PartName = z
+  .string()
+  .regex(/^stm32[a-z][0-9a-z]{2,5}$/)
+  .describe('ST part name in lower case without package and flash-size letters, e.g. "stm32h743"');
+
+/** Where a value comes from: free text naming a document section/table, a repository path, or a URL. */
+const Sources = z.array(z.string().min(3)).min(1);
+
+export const SectorRunSchema = z
+  .strictObject({
+    count: z.number().int().min(1).max(4096).describe('number of consecutive sectors of this size'),
+    size: byteSize.describe('erase-sector size in bytes'),
+  })
+  .describe('run-length entry: `count` sectors of `size` bytes, following the previous run without a gap');
+
+export const FlashBankSchema = z
+  .strictObject({
+    bank: z.number().int().min(1).max(8).describe('bank number as the reference manual counts them (1-based)'),
+    start: u32.describe('address of the first byte of the bank (AXI/AHB address used by DFU)'),
+    firstSector: z
+      .number()
+      .int()
+      .min(0)
+      .max(1023)
+      .optional()
+      .describe('number of the first sector of this bank as the reference manual numbers it (default 0)'),
+    sectors: z.array(SectorRunSchema).min(1).describe('erase sectors in address order, run-length coded'),
+  })
+  .describe('one flash bank: sectors tile it from `start` without gaps');
+
+export const FlashVariantSchema = z
+  .strictObject({
+    code: z
+      .string()
+      .regex(/^[A-Z]$/)
+      .describe('flash-size letter of the ST part number (STM32H743ZI: "I"), upper case'),
+    size: byteSize.describe('total flash bytes of this variant (sum of its banks)'),
+    banks: z.array(FlashBankSchema).min(1),
+  })
+  .describe('geometry of one flash-size variant');
+
+export const FlashSchema = z.strictObject({
+  programUnit: z
+    .literal([1, 2, 4, 8, 16, 32, 64, 128, 256])
+    .describe('smallest unit a DfuSe element must be aligned and padded to, in bytes (flash word / line)'),
+  bootloaderWriteAlignment: z
+    .literal([1, 2, 4, 8, 16, 32])
+    .describe('write-address alignment the ROM bootloader requires (AN2606 "Programming constraints")'),
+  erasedValue: u8.describe('value every byte reads as after an erase'),
+  defaultVariant: z.string().regex(/^[A-Z]$/).describe('variant used when neither a part-number letter nor --flash-size says'),
+  variants: z.array(FlashVariantSchema).min(1),
+});
+
+export const RamRegionSchema = z.strictObject({
+  name: z.string().min(1),
+  start: u32,
+  size: byteSize,
+  cores: z.array(z.string().regex(/^[a-z][a-z0-9]*$/)).min(1).optional().describe('cores that see this region here (default: all)'),
+});
+
+export const MEMORY_KINDS = ['system-memory', 'option-bytes', 'otp', 'device-feature', 'flash-alias', 'other'] as const;
+
+export const MemoryRegionSchema = z.strictObject({
+  name: z.string().min(1),
+  kind: z.enum(MEMORY_KINDS),
+  start: u32,
+  size: byteSize,
+  aliasOf: u32.optional().describe('for kind "flash-alias": the flash address that `start` mirrors'),
+});
+
+export const CoreSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9]*$/).describe('short core name used in RAM regions and CLI output: "cm7"'),
+  cpu: z.enum(['cortex-m0', 'cortex-m0+', 'cortex-m3', 'cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55']),
+  bootAddress: u32.describe('address the core boots from with the factory option bytes and BOOT0 low'),
+  bootOption: z.string().min(1).describe('option byte that holds the boot address, with its factory value'),
+  imageBase: u32.describe('flash address (as DFU sees it) where this core\'s image and vector table go by default'),
+});
+
+export const DFU_ALT_KINDS = ['flash', 'option-bytes', 'otp', 'device-feature', 'other'] as const;
+
+export const DfuAltSchema = z.strictObject({
+  alt: z.number().int().min(0).max(255),
+  kind: z.enum(DFU_ALT_KINDS),
+  layout: z.string().regex(/^@/).describe('the interface string (DfuSe memory layout) exactly as the ROM reports it'),
+  evidence: z
+    .enum(['A', 'B', 'C', 'U', 'inferred'])
+    .describe('A captured from a device, B quoted by a flashing tool, C defined by device firmware, U unattributed capture, inferred: not seen for this part'),
+});
+
+export const DfuSchema = z.strictObject({
+  usbVid: u16,
+  usbPid: u16,
+  wTransferSize: z.number().int().min(64).max(4096).describe('DFU functional descriptor wTransferSize the ROM reports'),
+  wTransferSizeEvidence: z.enum(['A', 'B', 'C', 'U', 'inferred']),
+  alts: z.array(DfuAltSchema).min(1),
+});
+
+export const BootloaderVersionSchema = z.strictObject({
+  id: u8.describe('bootloader ID byte (AN2606 Table 3 / 226)'),
+  version: z.string().regex(/^V[0-9]+\.[0-9]+$/),
+  note: z.string().optional(),
+});
+
+export const BootloaderSchema = z.strictObject({
+  pid: z.number().int().min(0).max(0xfff).describe('product ID = DBGMCU DEV_ID (AN2606 Table 226)'),
+  idAddress: u32.describe('address of the bootloader ID byte in system memory'),
+  flashSizeRegister: u32.optional().describe('address of the 16-bit flash size register (KiB)'),
+  versions: z.array(BootloaderVersionSchema).min(1),
+});
+
+export const QUIRK_KINDS = ['erase', 'write', 'mass-erase', 'leave', 'option-bytes', 'memory-access', 'enumeration', 'clock', 'layout-string', 'performance'] as const;
+
+export const QuirkSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$/)
+    .describe('stable kebab-case name later code refers to (case kept where it names a silicon revision: "revV")'),
+  kind: z.enum(QUIRK_KINDS),
+  confidence: z
+    .enum(['documented', 'reported', 'inferred'])
+    .describe('documented: ST says so; reported: field reports only; inferred: derived, not observed'),
+  bootloaderIds: z.array(u8).optional().describe('bootloader IDs affected (absent: all versions)'),
+  parts: z.array(PartName).optional().describe('parts affected (absent: every part of the profile)'),
+  ranges: z
+    .array(z.strictObject({ start: u32, size: byteSize }))
+    .optional()
+    .describe('address ranges the quirk is about (absent: not address-specific)'),
+  summary: z.string().min(1),
+  workaround: z.string().optional(),
+  sources: Sources,
+});
+
+export const PartSchema = z.strictObject({
+  name: PartName,
+  flashCodes: z.array(z.string().regex(/^[A-Z]$/)).min(1).describe('flash-size letters ST sells this part with'),
+  packages: z.array(z.string().regex(/^[A-Z]$/)).min(1).describe('package letters ST sells this part in'),
+  ram: z.array(RamRegionSchema).min(1).optional().describe('replaces the profile RAM list for this part'),
+  note: z.string().optional(),
+});
+
+export const ChipProfileSourceSchema = z
+  .strictObject({
+    profileFormat: z.literal(1),
+    name: PartName.describe('profile name; also the YAML file name; must be one of `parts`'),
+    title: z.string().min(1),
+    referenceManual: z.string().regex(/^RM[0-9]{4}$/),
+    parts: z.array(PartSchema).min(1).describe('every part name that resolves to this profile'),
+    flash: FlashSchema,
+    ram: z.array(RamRegionSchema).min(1).describe('RAM regions, for vector-table stack-pointer checks'),
+    memories: z.array(MemoryRegionSchema).describe('non-flash, non-RAM areas a DFU address may name'),
+    cores: z.array(CoreSchema).min(1),
+    dfu: DfuSchema,
+    bootloader: BootloaderSchema,
+    quirks: z.array(QuirkSchema),
+  })
+  .meta({
+    title: 'dfukit chip profile',
+    description: 'One STM32 part family: flash geometry per flash-size variant, RAM, ROM DFU interface, bootloader versions and known quirks. Source of truth: schemas/chips/<name>.yaml.',
+  });
+
+export type ChipProfileSource = z.infer<typeof ChipProfileSourceSchema>;
+export type FlashVariantSource = z.infer<typeof FlashVariantSchema>;
+export type FlashBankSource = z.infer<typeof FlashBankSchema>;
+export type RamRegion = z.infer<typeof RamRegionSchema>;
+export type MemoryRegion = z.infer<typeof MemoryRegionSchema>;
+export type CoreInfo = z.infer<typeof CoreSchema>;
+export type DfuAlt = z.infer<typeof DfuAltSchema>;
+export type DfuInfo = z.infer<typeof DfuSchema>;
+export type BootloaderInfo = z.infer<typeof BootloaderSchema>;
+export type Quirk = z.infer<typeof QuirkSchema>;
+export type PartInfo = z.infer<typeof PartSchema>;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+export type DfuAltKind = (typeof DFU_ALT_KINDS)[number];

@@ -1,0 +1,77 @@
+/**
+ * A chip profile resolved for one part and one flash size: what every consumer (convert, doctor, planner,
+ * emulator) works with. Built by `resolveChip` from the compiled YAML data; sectors are expanded from the
+ * run-length lists and numbered.
+ */
+import type { BootloaderInfo, CoreInfo, DfuInfo, MemoryRegion, Quirk, RamRegion } from './chip-schema.ts';
+
+export interface FlashSector {
+  /** Position in the part's sector list, 0-based, address order (the planner's handle). */
+  readonly index: number;
+  /** Bank number as the reference manual counts them (1-based). */
+  readonly bank: number;
+  /** Sector number as the reference manual and FLASH_CR.SNB number it (restarts at 0 in each H7 bank). */
+  readonly sector: number;
+  readonly start: number;
+  /** One past the last byte. */
+  readonly end: number;
+  readonly size: number;
+}
+
+export interface FlashBank {
+  readonly bank: number;
+  readonly start: number;
+  readonly end: number;
+  readonly size: number;
+  readonly sectors: readonly FlashSector[];
+}
+
+export type FlashSizeSource = 'default' | 'part-number' | 'option' | 'only-size';
+
+export interface ChipProfile {
+  /** Profile (YAML file) name, e.g. `stm32h743`. */
+  readonly profile: string;
+  /** The part the name resolved to, e.g. `stm32h753`. */
+  readonly part: string;
+  /** Full name as resolved, upper case ST style with the flash letter: `STM32H753xI`. */
+  readonly displayName: string;
+  /** What the caller asked for, as given. */
+  readonly requested: string;
+  readonly title: string;
+  readonly referenceManual: string;
+  /** Package letter from the part number, when one was given (`Z` in STM32H743ZI). */
+  readonly packageCode?: string;
+  /** Flash-size letter of the resolved variant (`I`). */
+  readonly flashCode: string;
+  readonly flashSize: number;
+  /** Where the flash size came from. */
+  readonly flashSizeFrom: FlashSizeSource;
+  readonly programUnit: number;
+  readonly bootloaderWriteAlignment: number;
+  readonly erasedValue: number;
+  readonly banks: readonly FlashBank[];
+  /** All sectors of all banks, address order; `sectors[i].index === i`. */
+  readonly sectors: readonly FlashSector[];
+  readonly ram: readonly RamRegion[];
+  readonly memories: readonly MemoryRegion[];
+  readonly cores: readonly CoreInfo[];
+  readonly dfu: DfuInfo;
+  readonly bootloader: BootloaderInfo;
+  /** Quirks that apply to this part (filtered by `parts`). */
+  readonly quirks: readonly Quirk[];
+  /** Things the caller should be told: a part/flash-size combination ST does not sell, an unknown package letter. */
+  readonly warnings: readonly string[];
+}
+
+export interface ChipSummary {
+  readonly name: string;
+  readonly title: string;
+  readonly referenceManual: string;
+  /** Every part name that resolves to this profile, the profile's own first. */
+  readonly parts: readonly string[];
+  readonly flashSizes: readonly { code: string; size: number; banks: number; sectors: number }[];
+  readonly defaultFlashCode: string;
+  readonly programUnit: number;
+  readonly cores: readonly string[];
+  readonly quirks: readonly string[];
+}

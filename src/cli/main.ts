@@ -7,6 +7,10 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { FwError, EXIT_USAGE } from '../core/errors.ts';
 import { registerInspect } from './commands/inspect.ts';
+import { registerConvert } from './commands/convert.ts';
+import { registerBuild } from './commands/build.ts';
+import { registerChips } from './commands/chips.ts';
+import { registerHeader } from './commands/header.ts';
 import { VERSION } from './version.ts';
 
 export const EXIT_INTERNAL = 5;
@@ -20,6 +24,10 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
+  registerConvert(program);
+  registerBuild(program);
+  registerChips(program);
+  registerHeader(program);
   return program;
 }
 

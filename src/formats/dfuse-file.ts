@@ -24,11 +24,11 @@
  * It never aligns, pads or merges: one element per MemoryImage segment, so the caller decides the runs.
  */
 import { ByteReader, ByteWriter, ascii, fromAscii } from '../core/bytes.ts';
-import { EXIT_USAGE, FwError, isFwError, type Location } from '../core/errors.ts';
+import { EXIT_USAGE, FwError, type Location } from '../core/errors.ts';
 import { formatRange, formatSize, hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { ADDRESS_LIMIT } from '../core/range.ts';
-import { MemoryImage } from '../image/memory-image.ts';
+import { firstOverlap, MemoryImage, overlapError } from '../image/memory-image.ts';
 import {
   BCD_DFU_DFUSE,
   DFU_SUFFIX_LENGTH,
@@ -286,25 +286,29 @@ export function decodeDfuse(bytes: Uint8Array, opts: DecodeOptions = {}): Decode
   const notes = [...dfuse.notes];
   const file = opts.file !== undefined ? `${opts.file} ` : '';
   const targets = dfuse.targets.map((t): Target => {
-    const image = new MemoryImage();
-    for (const e of t.elements) {
-      const source = `${file}target ${t.index} element ${e.index}`;
-      const location: Location = { ...(opts.file !== undefined ? { file: opts.file } : {}), offset: e.offset, address: e.address };
-      try {
-        for (const o of image.add(e.address, e.data, source, { overwrite: opts.overwrite === true })) {
+    const segments = t.elements.map((e) => ({ addr: e.address, data: e.data, source: `${file}target ${t.index} element ${e.index}` }));
+    const locate = (i: number, address: number): Location => ({ ...(opts.file !== undefined ? { file: opts.file } : {}), offset: t.elements[i]!.offset, address });
+    let image: MemoryImage;
+    if (opts.overwrite === true) {
+      image = new MemoryImage();
+      segments.forEach((seg, i) => {
+        for (const o of image.add(seg.addr, seg.data, seg.source, { overwrite: true })) {
           notes.push({
             code: 'DFUSE_ELEMENT_OVERWRITE',
             severity: 'warning',
             message: `${o.source} overwrites ${o.previousSource} at ${formatRange(o.start, o.end)}`,
-            location: { ...location, address: o.start },
+            location: locate(i, o.start),
           });
         }
-      } catch (err) {
-        if (isFwError(err) && err.code === 'IMAGE_OVERLAP') {
-          throw new FwError('DFUSE_ELEMENT_OVERLAP', `${err.message} (allow with overwrite: later elements win)`, { ...location, ...err.location });
-        }
-        throw err;
+      });
+    } else {
+      // Sorted once: elements in any order cost O(n log n) (one by one, descending addresses cost O(n^2)).
+      const ov = firstOverlap(segments);
+      if (ov !== undefined) {
+        const e = overlapError(segments[ov.later]!, segments[ov.earlier]!);
+        throw new FwError('DFUSE_ELEMENT_OVERLAP', `${e.message} (allow with overwrite: later elements win)`, locate(ov.later, ov.start));
       }
+      image = MemoryImage.fromUnsorted(segments);
     }
     return t.name === undefined ? { alt: t.alt, image } : { alt: t.alt, name: t.name, image };
   });

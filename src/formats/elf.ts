@@ -23,7 +23,7 @@ import { FwError } from '../core/errors.ts';
 import { formatRange, hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { ADDRESS_LIMIT } from '../core/range.ts';
-import { MemoryImage } from '../image/memory-image.ts';
+import { firstOverlap, MemoryImage, overlapError } from '../image/memory-image.ts';
 import type { Decoded, DecodeOptions } from './types.ts';
 
 // gABI constants used here (names as in the spec).
@@ -486,23 +486,33 @@ export function decodeElf(bytes: Uint8Array, opts: DecodeOptions = {}): ElfDecod
   }
 
   const loads = placeLoads(elf, allPaddrZero);
-  const image = new MemoryImage();
-  for (const l of loads) {
-    const source = `${file !== undefined ? `${file} ` : ''}${l.kind === 'segment' ? l.name : `section ${l.name}`}`;
-    const data = `${source} (data at offset ${hex32(l.offset)})`;
+  rejectSharedFileBytes(loads, r);
+  const sourceOf = (l: LoadedSection): string => `${file !== undefined ? `${file} ` : ''}${l.kind === 'segment' ? l.name : `section ${l.name}`}`;
+  const segments = loads.map((l) => {
     if (l.lma + l.size > ADDRESS_LIMIT) {
-      throw r.error('ELF_ADDRESS_RANGE', `${data} loads at ${hex32(l.lma)} (+${l.size} bytes), beyond the 32-bit address space`, l.offset, l.lma);
+      throw r.error('ELF_ADDRESS_RANGE', `${sourceOf(l)} (data at offset ${hex32(l.offset)}) loads at ${hex32(l.lma)} (+${l.size} bytes), beyond the 32-bit address space`, l.offset, l.lma);
     }
-    try {
-      for (const o of image.add(l.lma, bytes.subarray(l.offset, l.offset + l.size), source, { overwrite: opts.overwrite === true })) {
+    return { addr: l.lma, data: bytes.subarray(l.offset, l.offset + l.size), source: sourceOf(l) };
+  });
+  let image: MemoryImage;
+  if (opts.overwrite === true) {
+    // Later sections win, in section-header order, as objcopy writes them.
+    image = new MemoryImage();
+    for (const seg of segments) {
+      for (const o of image.add(seg.addr, seg.data, seg.source, { overwrite: true })) {
         const message = `${o.source} overwrites ${o.previousSource} at ${formatRange(o.start, o.end)}`;
         notes.push({ code: 'ELF_LOAD_OVERWRITTEN', severity: 'warning', message, location: { ...location, address: o.start } });
       }
-    } catch (e) {
-      if (!(e instanceof FwError) || e.code !== 'IMAGE_OVERLAP') throw e;
-      const message = `${e.message}: ${data}; with overwrite the later section wins, as in objcopy`;
-      throw new FwError('ELF_LOAD_OVERLAP', message, { ...location, offset: l.offset, address: e.location.address ?? l.lma });
     }
+  } else {
+    const ov = firstOverlap(segments);
+    if (ov !== undefined) {
+      const l = loads[ov.later]!;
+      let message = overlapError(segments[ov.later]!, segments[ov.earlier]!).message;
+      message += `: ${sourceOf(l)} (data at offset ${hex32(l.offset)}); with overwrite the later section wins, as in objcopy`;
+      throw new FwError('ELF_LOAD_OVERLAP', message, { ...location, offset: l.offset, address: ov.start });
+    }
+    image = MemoryImage.fromUnsorted(segments);
   }
 
   // ld does not align an AT> load address to the section's alignment (image-formats.md §3): start-up code that
@@ -521,6 +531,27 @@ export function decodeElf(bytes: Uint8Array, opts: DecodeOptions = {}): ElfDecod
   const viewDifferences = elf.sections.length === 0 || allPaddrZero ? [] : compareViews(bytes, elf, loads);
   for (const d of viewDifferences) notes.push(differenceNote(d, location));
   return { format: 'elf', targets: [{ alt: 0, image }], entry: elf.entry, notes, elf, loads, viewDifferences };
+}
+
+/**
+ * Two loaded sections whose bytes are the same bytes of the file. A linker never writes that (each section
+ * has its own file image), and loading them would multiply the data: six section headers over one 160 KiB
+ * block give 960 KiB of image, two thousand give 200 MB. objcopy follows such headers; we refuse them.
+ */
+function rejectSharedFileBytes(loads: readonly LoadedSection[], r: ByteReader): void {
+  const byOffset = loads.filter((l) => l.size > 0).sort((a, b) => a.offset - b.offset);
+  let prev: LoadedSection | undefined;
+  for (const l of byOffset) {
+    if (prev !== undefined && l.offset < prev.offset + prev.size) {
+      throw r.error(
+        'ELF_SHARED_FILE_BYTES',
+        `${l.kind} ${l.name} (offset ${hex32(l.offset)}, ${l.size} bytes) and ${prev.kind} ${prev.name} (offset ${hex32(prev.offset)}, ${prev.size} bytes) ` +
+          'load the same bytes of the file at different addresses: no linker writes that; the section headers are corrupt',
+        l.offset,
+      );
+    }
+    if (prev === undefined || l.offset + l.size > prev.offset + prev.size) prev = l;
+  }
 }
 
 /** Section view against segment view: the uncovered parts of each PT_LOAD's file image, then sections in no PT_LOAD. */

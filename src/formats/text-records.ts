@@ -7,7 +7,7 @@ import { FwError, type Location } from '../core/errors.ts';
 import { formatRange, hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { ADDRESS_LIMIT } from '../core/range.ts';
-import { MemoryImage, type Overwrite, type Segment } from '../image/memory-image.ts';
+import { firstOverlap, MemoryImage, type Overwrite, type Segment } from '../image/memory-image.ts';
 import type { DecodeOptions } from './types.ts';
 
 
@@ -70,14 +70,15 @@ export function textLocation(file: string | undefined, line: number, column?: nu
 export class RunBuilder {
   /** Store: finished runs, then the current run at [runBase, used), then a reserved record. */
   buf: Uint8Array;
+  /** Overwrite mode only: runs are added as they finish, so later data replaces earlier data. */
   readonly image = new MemoryImage();
+  /** Strict mode: finished runs, sorted and checked for overlap once in `finish` (O(n log n) in any order). */
+  private runs: { seg: Segment; first: number; end: number }[] = [];
   private runBase = 0;
   private used = 0;
   /** Address of the current run's first byte, and one past its last. */
   private runStart = 0;
   private runEnd = 0;
-  /** The current run may not grow past this address (start of the next existing segment; strict mode). */
-  private limit = 0;
   /** Index of the current run's first record. */
   private runFirst = 0;
   private recAddr: Uint32Array;
@@ -123,7 +124,7 @@ export class RunBuilder {
         textLocation(this.opts.file, line, undefined, addr),
       );
     }
-    if (addr !== this.runEnd || addr + len > this.limit) this.startRun(addr, len, line);
+    if (addr !== this.runEnd) this.startRun(addr);
     this.used += len;
     this.runEnd += len;
     if (this.recCount === this.recAddr.length) this.growRecords();
@@ -141,23 +142,19 @@ export class RunBuilder {
 
   finish(): MemoryImage {
     this.flush();
-    return this.image;
+    if (this.opts.overwrite === true) return this.image;
+    const segs = this.runs.map((r) => r.seg);
+    const ov = firstOverlap(segs);
+    if (ov !== undefined) this.overlapError(this.runs[ov.earlier]!, this.runs[ov.later]!, ov.start, ov.end);
+    return MemoryImage.fromUnsorted(segs);
   }
 
-  /** Ends the current run and starts one at `addr` with the `len` reserved bytes; checks overlap (strict). */
-  private startRun(addr: number, len: number, line: number): void {
+  /** Ends the current run and starts one at `addr` with the reserved bytes. */
+  private startRun(addr: number): void {
     this.flush(); // the reserved bytes now start the new run, in place
     this.runStart = addr;
     this.runEnd = addr;
     this.runFirst = this.recCount;
-    if (this.opts.overwrite === true) {
-      this.limit = Infinity;
-      return;
-    }
-    const segs = this.image.segments;
-    const next = segs[firstEndingAfter(segs, addr)];
-    if (next !== undefined && next.addr < addr + len) this.overlapError(addr, this.buf.subarray(this.used, this.used + len), line, next);
-    this.limit = next?.addr ?? ADDRESS_LIMIT;
   }
 
   private flush(): void {
@@ -168,22 +165,27 @@ export class RunBuilder {
     const last = this.recLine[this.recCount - 1]!;
     const source = `${this.opts.file ?? ''}${this.opts.file !== undefined ? ' ' : ''}${first === last ? `line ${first}` : `lines ${first}-${last}`}`;
     if (this.opts.overwrite !== true) {
-      this.image.add(this.runStart, data, source);
+      this.runs.push({ seg: { addr: this.runStart, data, source }, first: this.runFirst, end: this.recCount });
     } else {
       const before = this.image.slice(this.runStart, this.runEnd);
       for (const r of this.image.add(this.runStart, data, source, { overwrite: true })) this.noteOverwrite(r, before, data);
     }
   }
 
-  private overlapError(addr: number, data: Uint8Array, line: number, hit: Segment): never {
-    const start = Math.max(addr, hit.addr);
-    const end = Math.min(addr + data.length, hit.addr + hit.data.length);
-    const same = equalBytes(data.subarray(start - addr, end - addr), hit.data.subarray(start - hit.addr, end - hit.addr));
+  /** `earlier`/`later` in file order; [start, end) is where they overlap. Names both lines. */
+  private overlapError(
+    earlier: { seg: Segment; first: number; end: number },
+    later: { seg: Segment; first: number; end: number },
+    start: number,
+    end: number,
+  ): never {
+    const part = (r: { seg: Segment }): Uint8Array => r.seg.data.subarray(start - r.seg.addr, end - r.seg.addr);
+    const same = equalBytes(part(earlier), part(later));
     throw new FwError(
       `${this.area}_OVERLAP`,
-      `data at ${hex32(start)} overlaps data from line ${this.lineOf(start, 0, this.recCount)} ` +
+      `data at ${hex32(start)} overlaps data from line ${this.lineOf(start, earlier.first, earlier.end)} ` +
         `(${end - start} bytes, ${same ? 'same values' : 'different values'})`,
-      textLocation(this.opts.file, line, undefined, start),
+      textLocation(this.opts.file, this.lineOf(start, later.first, later.end), undefined, start),
     );
   }
 
@@ -221,19 +223,6 @@ export class RunBuilder {
     this.recLen = grow(this.recLen);
     this.recLine = grow(this.recLine);
   }
-}
-
-/** Index of the first segment whose end is above `addr` (segments are sorted). */
-function firstEndingAfter(segs: readonly Segment[], addr: number): number {
-  let lo = 0;
-  let hi = segs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = segs[mid]!;
-    if (s.addr + s.data.length <= addr) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

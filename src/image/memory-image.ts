@@ -43,6 +43,19 @@ function describe(s: Segment): string {
 export class MemoryImage {
   private segs: Segment[] = [];
 
+  /**
+   * Segments in any order, in O(n log n) (adding out-of-order segments one by one costs O(n) each).
+   * Overlap is `IMAGE_OVERLAP`, the segment later in input order named as the new data.
+   */
+  static fromUnsorted(segments: readonly Segment[]): MemoryImage {
+    const ov = firstOverlap(segments);
+    if (ov !== undefined) throw overlapError(segments[ov.later]!, segments[ov.earlier]!);
+    const m = new MemoryImage();
+    m.segs = segments.filter((x) => x.data.length > 0).sort((a, b) => a.addr - b.addr);
+    for (const x of m.segs) checkFits(x.addr, x.data, x.source);
+    return m;
+  }
+
   static from(segments: Iterable<Segment>, opts: AddOptions = {}): MemoryImage {
     const m = new MemoryImage();
     for (const s of segments) m.add(s.addr, s.data, s.source, opts);
@@ -95,13 +108,7 @@ export class MemoryImage {
    * `overwrite` is set: then the later data wins and the replaced ranges are returned.
    */
   add(addr: number, data: Uint8Array, source?: string, opts: AddOptions = {}): Overwrite[] {
-    if (!Number.isInteger(addr) || addr < 0 || addr + data.length > ADDRESS_LIMIT) {
-      throw new FwError(
-        'IMAGE_ADDRESS_RANGE',
-        `${source ?? 'data'} at ${hex32(Math.max(0, addr))} (+${data.length} bytes) does not fit in the 32-bit address space`,
-        { address: addr },
-      );
-    }
+    checkFits(addr, data, source);
     if (data.length === 0) return [];
     const seg: Segment = source === undefined ? { addr, data } : { addr, data, source };
     const end = addr + data.length;
@@ -117,16 +124,7 @@ export class MemoryImage {
       this.segs.splice(i, 0, seg);
       return [];
     }
-    if (opts.overwrite !== true) {
-      const oStart = Math.max(addr, hit.addr);
-      const oEnd = Math.min(end, hit.addr + hit.data.length);
-      throw new FwError(
-        'IMAGE_OVERLAP',
-        `${source ?? 'new data'} ${formatRange(addr, end)} overlaps ${describe(hit)} ${formatRange(hit.addr, hit.addr + hit.data.length)} ` +
-          `at ${formatRange(oStart, oEnd)}`,
-        { address: oStart },
-      );
-    }
+    if (opts.overwrite !== true) throw overlapError(seg, hit);
     // Overwrite: cut every overlapped segment around [addr, end).
     const replaced: Overwrite[] = [];
     const keep: Segment[] = [];
@@ -299,6 +297,54 @@ export class MemoryImage {
     const names = [...new Set(this.segs.map((s) => s.source).filter((x): x is string => x !== undefined))];
     return names.length === 0 ? 'padding' : names.length <= 3 ? names.join(' + ') : `${names.slice(0, 3).join(' + ')} + ${names.length - 3} more`;
   }
+}
+
+function checkFits(addr: number, data: Uint8Array, source: string | undefined): void {
+  if (!Number.isInteger(addr) || addr < 0 || addr + data.length > ADDRESS_LIMIT) {
+    throw new FwError(
+      'IMAGE_ADDRESS_RANGE',
+      `${source ?? 'data'} at ${hex32(Math.max(0, addr))} (+${data.length} bytes) does not fit in the 32-bit address space`,
+      { address: addr },
+    );
+  }
+}
+
+/** `IMAGE_OVERLAP`: `added` overlaps `hit`, both named with their ranges. */
+export function overlapError(added: Segment, hit: Segment): FwError {
+  const end = added.addr + added.data.length;
+  const oStart = Math.max(added.addr, hit.addr);
+  const oEnd = Math.min(end, hit.addr + hit.data.length);
+  return new FwError(
+    'IMAGE_OVERLAP',
+    `${added.source ?? 'new data'} ${formatRange(added.addr, end)} overlaps ${describe(hit)} ${formatRange(hit.addr, hit.addr + hit.data.length)} ` +
+      `at ${formatRange(oStart, oEnd)}`,
+    { address: oStart },
+  );
+}
+
+/**
+ * The first pair of overlapping segments by address, as indices into `segments` (`later` is the one later in
+ * input order), with the overlapping range. O(n log n): sort by address, then compare each segment with the
+ * furthest-reaching one before it.
+ */
+export function firstOverlap(segments: readonly Segment[]): { earlier: number; later: number; start: number; end: number } | undefined {
+  const order = segments.map((_, i) => i).filter((i) => segments[i]!.data.length > 0);
+  order.sort((a, b) => segments[a]!.addr - segments[b]!.addr || a - b);
+  let reach = -1;
+  let reachEnd = 0;
+  for (const i of order) {
+    const x = segments[i]!;
+    if (reach >= 0 && x.addr < reachEnd) {
+      const end = Math.min(reachEnd, x.addr + x.data.length);
+      return { earlier: Math.min(i, reach), later: Math.max(i, reach), start: x.addr, end };
+    }
+    const xEnd = x.addr + x.data.length;
+    if (xEnd > reachEnd) {
+      reach = i;
+      reachEnd = xEnd;
+    }
+  }
+  return undefined;
 }
 
 function withData(s: Segment, addr: number, data: Uint8Array): Segment {

@@ -5,6 +5,11 @@
  * and writes `chips.generated.ts`. `npm run schemas:update` publishes it as `schemas/chip-profile.schema.json`
  * so editors can check the YAML while it is written.
  *
+ * Format additions since the first three profiles: `bankModes` per variant with `flash.bankMode`, `otherLayouts`
+ * per DFU alt, and quirk scopes `flashCodes`, `bankModes`, `alts`, `leniencies` (all optional); `timing`
+ * (required: every profile carries datasheet flash timings). A `layout-string` quirk with `alts` is how a
+ * profile documents a ROM string that does not describe its map; chip-validate.ts enforces it.
+ *
  * Only JSON-Schema-expressible constraints live here (no `.refine`/`.transform`: they would vanish from the
  * published schema). Run-time code imports only the inferred types, so zod is not loaded at start-up.
  */
@@ -46,6 +51,17 @@ export const FlashBankSchema = z
   })
   .describe('one flash bank: sectors tile it from `start` without gaps');
 
+export const BANK_MODES = ['single', 'dual'] as const;
+const BankModeSchema = z.enum(BANK_MODES);
+
+export const BankModeLayoutSchema = z
+  .strictObject({
+    mode: BankModeSchema.describe('the organisation this layout describes'),
+    banks: z.array(FlashBankSchema).min(1),
+    note: z.string().optional(),
+  })
+  .describe('the flash organisation of one variant in one option-byte-selected bank mode');
+
 export const FlashVariantSchema = z
   .strictObject({
     code: z
@@ -53,9 +69,25 @@ export const FlashVariantSchema = z
       .regex(/^[A-Z]$/)
       .describe('flash-size letter of the ST part number (STM32H743ZI: "I"), upper case'),
     size: byteSize.describe('total flash bytes of this variant (sum of its banks)'),
-    banks: z.array(FlashBankSchema).min(1),
+    banks: z
+      .array(FlashBankSchema)
+      .min(1)
+      .optional()
+      .describe('the fixed organisation; exactly one of `banks` and `bankModes` is given'),
+    bankModes: z
+      .array(BankModeLayoutSchema)
+      .min(1)
+      .optional()
+      .describe('one organisation per bank mode an option bit selects (flash.bankMode says which bit and the factory default)'),
   })
   .describe('geometry of one flash-size variant');
+
+export const BankModeOptionSchema = z
+  .strictObject({
+    default: BankModeSchema.describe('the mode of a part with factory option bytes'),
+    selectedBy: z.string().min(1).describe('the option bit that selects the mode, its polarity and factory value'),
+  })
+  .describe('how variants with `bankModes` choose their organisation');
 
 export const FlashSchema = z.strictObject({
   programUnit: z
@@ -66,8 +98,46 @@ export const FlashSchema = z.strictObject({
     .describe('write-address alignment the ROM bootloader requires (AN2606 "Programming constraints")'),
   erasedValue: u8.describe('value every byte reads as after an erase'),
   defaultVariant: z.string().regex(/^[A-Z]$/).describe('variant used when neither a part-number letter nor --flash-size says'),
+  bankMode: BankModeOptionSchema.optional().describe('required when a variant has `bankModes`'),
   variants: z.array(FlashVariantSchema).min(1),
 });
+
+const millis = z.number().min(0).max(3_600_000);
+const micros = z.number().min(0).max(60_000_000);
+const TimingConfidence = z
+  .enum(['datasheet', 'secondary', 'unverified', 'estimate'])
+  .describe('datasheet: read in the datasheet; secondary: a third party quoting the datasheet; unverified: datasheet value not re-read; estimate: no datasheet value found, derived as the note says');
+
+export const EraseTimeSchema = z.strictObject({
+  size: byteSize.describe('sector (page) size these figures are for'),
+  bankMode: BankModeSchema.optional().describe('only for sectors of this size in this bank mode (absent: every mode)'),
+  typ: millis.describe('typical erase time in ms'),
+  max: millis.optional().describe('maximum erase time in ms'),
+  confidence: TimingConfidence.optional().describe('overrides the block confidence for this entry'),
+  note: z.string().optional(),
+});
+
+export const TimeFigureSchema = z.strictObject({
+  typ: z.number().min(0),
+  max: z.number().min(0).optional(),
+  confidence: TimingConfidence.optional(),
+  note: z.string().optional(),
+});
+
+export const TimingSchema = z
+  .strictObject({
+    parallelism: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('program/erase parallelism the figures are for (the ROM\'s, where the flash has a PSIZE setting)'),
+    sectorEraseMs: z.array(EraseTimeSchema).min(1).describe('erase time per sector size; every sector size of every variant and bank mode needs one'),
+    programUs: TimeFigureSchema.extend({ typ: micros, max: micros.optional() }).describe('time to program one program unit (flash.programUnit bytes), in µs'),
+    massEraseMs: TimeFigureSchema.extend({ typ: millis, max: millis.optional() }).optional().describe('mass erase of the whole flash, in ms'),
+    confidence: TimingConfidence,
+    sources: Sources,
+  })
+  .describe('datasheet flash timings, for an emulator and for host timeouts; ROMs may take longer (transfer, verify) or report other bwPollTimeout values');
 
 export const RamRegionSchema = z.strictObject({
   name: z.string().min(1),
@@ -96,20 +166,30 @@ export const CoreSchema = z.strictObject({
 
 export const DFU_ALT_KINDS = ['flash', 'option-bytes', 'otp', 'device-feature', 'other'] as const;
 
+const Evidence = z
+  .enum(['A', 'B', 'C', 'U', 'inferred'])
+  .describe('A captured from a device, B quoted by a flashing tool, C defined by device firmware, U unattributed capture, inferred: not seen for this part');
+
+export const OtherLayoutSchema = z.strictObject({
+  layout: z.string().regex(/^@/).describe('another string this alt has been seen with or is documented to report'),
+  evidence: Evidence,
+  bootloaderIds: z.array(u8).optional().describe('bootloader versions that report it (absent: not tied to a version)'),
+  note: z.string().min(1).describe('when and why the ROM reports this string instead of `layout`'),
+});
+
 export const DfuAltSchema = z.strictObject({
   alt: z.number().int().min(0).max(255),
   kind: z.enum(DFU_ALT_KINDS),
   layout: z.string().regex(/^@/).describe('the interface string (DfuSe memory layout) exactly as the ROM reports it'),
-  evidence: z
-    .enum(['A', 'B', 'C', 'U', 'inferred'])
-    .describe('A captured from a device, B quoted by a flashing tool, C defined by device firmware, U unattributed capture, inferred: not seen for this part'),
+  evidence: Evidence,
+  otherLayouts: z.array(OtherLayoutSchema).optional().describe('strings other bootloader versions or captures report for this alt'),
 });
 
 export const DfuSchema = z.strictObject({
   usbVid: u16,
   usbPid: u16,
   wTransferSize: z.number().int().min(64).max(4096).describe('DFU functional descriptor wTransferSize the ROM reports'),
-  wTransferSizeEvidence: z.enum(['A', 'B', 'C', 'U', 'inferred']),
+  wTransferSizeEvidence: Evidence,
   alts: z.array(DfuAltSchema).min(1),
 });
 
@@ -126,7 +206,23 @@ export const BootloaderSchema = z.strictObject({
   versions: z.array(BootloaderVersionSchema).min(1),
 });
 
-export const QUIRK_KINDS = ['erase', 'write', 'mass-erase', 'leave', 'option-bytes', 'memory-access', 'enumeration', 'clock', 'layout-string', 'performance'] as const;
+export const QUIRK_KINDS = [
+  'erase',
+  'write',
+  'mass-erase',
+  'leave',
+  'option-bytes',
+  'memory-access',
+  'enumeration',
+  'clock',
+  'layout-string',
+  'performance',
+  'protocol',
+  'timing',
+] as const;
+
+/** Bends of the layout-string grammar the parser accepts by name (layout-string.ts). */
+export const LAYOUT_LENIENCIES = ['type-in-multiplier', 'short-address'] as const;
 
 export const QuirkSchema = z.strictObject({
   id: z
@@ -143,6 +239,14 @@ export const QuirkSchema = z.strictObject({
     .array(z.strictObject({ start: u32, size: byteSize }))
     .optional()
     .describe('address ranges the quirk is about (absent: not address-specific)'),
+  flashCodes: z.array(z.string().regex(/^[A-Z]$/)).min(1).optional().describe('flash-size variants affected (absent: all)'),
+  bankModes: z.array(BankModeSchema).min(1).optional().describe('bank modes affected (absent: all)'),
+  alts: z.array(z.number().int().min(0).max(255)).min(1).optional().describe('DFU alternate settings the quirk is about (layout-string quirks; absent: all)'),
+  leniencies: z
+    .array(z.enum(LAYOUT_LENIENCIES))
+    .min(1)
+    .optional()
+    .describe('layout-string parser leniencies the quirk documents (kind layout-string)'),
   summary: z.string().min(1),
   workaround: z.string().optional(),
   sources: Sources,
@@ -167,6 +271,7 @@ export const ChipProfileSourceSchema = z
     ram: z.array(RamRegionSchema).min(1).describe('RAM regions, for vector-table stack-pointer checks'),
     memories: z.array(MemoryRegionSchema).describe('non-flash, non-RAM areas a DFU address may name'),
     cores: z.array(CoreSchema).min(1),
+    timing: TimingSchema,
     dfu: DfuSchema,
     bootloader: BootloaderSchema,
     quirks: z.array(QuirkSchema),
@@ -179,6 +284,11 @@ export const ChipProfileSourceSchema = z
 export type ChipProfileSource = z.infer<typeof ChipProfileSourceSchema>;
 export type FlashVariantSource = z.infer<typeof FlashVariantSchema>;
 export type FlashBankSource = z.infer<typeof FlashBankSchema>;
+export type BankModeLayoutSource = z.infer<typeof BankModeLayoutSchema>;
+export type BankMode = (typeof BANK_MODES)[number];
+export type LayoutLeniencyName = (typeof LAYOUT_LENIENCIES)[number];
+export type Timing = z.infer<typeof TimingSchema>;
+export type OtherLayout = z.infer<typeof OtherLayoutSchema>;
 export type RamRegion = z.infer<typeof RamRegionSchema>;
 export type MemoryRegion = z.infer<typeof MemoryRegionSchema>;
 export type CoreInfo = z.infer<typeof CoreSchema>;

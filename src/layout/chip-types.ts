@@ -3,7 +3,9 @@
  * emulator) works with. Built by `resolveChip` from the compiled YAML data; sectors are expanded from the
  * run-length lists and numbered.
  */
-import type { BootloaderInfo, CoreInfo, DfuInfo, MemoryRegion, Quirk, RamRegion } from './chip-schema.ts';
+import type { BankMode, BootloaderInfo, CoreInfo, DfuInfo, MemoryRegion, Quirk, RamRegion, Timing } from './chip-schema.ts';
+
+export type { BankMode } from './chip-schema.ts';
 
 export interface FlashSector {
   /** Position in the part's sector list, 0-based, address order (the planner's handle). */
@@ -28,6 +30,12 @@ export interface FlashBank {
 
 export type FlashSizeSource = 'default' | 'part-number' | 'option' | 'only-size';
 
+/**
+ * Where the bank mode came from: `fixed` (the variant has one organisation), `default` (the factory option
+ * bytes of a variant whose organisation an option bit selects), `option` (the caller's `bankMode`).
+ */
+export type BankModeSource = 'fixed' | 'default' | 'option';
+
 export interface ChipProfile {
   /** Profile (YAML file) name, e.g. `stm32h743`. */
   readonly profile: string;
@@ -49,6 +57,15 @@ export interface ChipProfile {
   readonly programUnit: number;
   readonly bootloaderWriteAlignment: number;
   readonly erasedValue: number;
+  /**
+   * Organisation of the resolved variant: `dual` when it has two banks (fixed or option-selected), else
+   * `single`. `bankModes` lists the modes the variant can be switched between (one entry when fixed).
+   */
+  readonly bankMode: BankMode;
+  readonly bankModeFrom: BankModeSource;
+  readonly bankModes: readonly BankMode[];
+  /** The option bit that selects the mode, when the variant has more than one. */
+  readonly bankModeSelectedBy?: string;
   readonly banks: readonly FlashBank[];
   /** All sectors of all banks, address order; `sectors[i].index === i`. */
   readonly sectors: readonly FlashSector[];
@@ -57,7 +74,9 @@ export interface ChipProfile {
   readonly cores: readonly CoreInfo[];
   readonly dfu: DfuInfo;
   readonly bootloader: BootloaderInfo;
-  /** Quirks that apply to this part (filtered by `parts`). */
+  /** Datasheet flash timings (for the family; see `Timing.confidence`). */
+  readonly timing: Timing;
+  /** Quirks that apply to this part, flash size and bank mode (filtered by `parts`, `flashCodes`, `bankModes`). */
   readonly quirks: readonly Quirk[];
   /** Things the caller should be told: a part/flash-size combination ST does not sell, an unknown package letter. */
   readonly warnings: readonly string[];
@@ -69,8 +88,10 @@ export interface ChipSummary {
   readonly referenceManual: string;
   /** Every part name that resolves to this profile, the profile's own first. */
   readonly parts: readonly string[];
-  readonly flashSizes: readonly { code: string; size: number; banks: number; sectors: number }[];
+  readonly flashSizes: readonly { code: string; size: number; banks: number; sectors: number; bankModes: readonly BankMode[] }[];
   readonly defaultFlashCode: string;
+  /** Factory bank mode of the variants whose organisation an option bit selects. */
+  readonly defaultBankMode?: BankMode;
   readonly programUnit: number;
   readonly cores: readonly string[];
   readonly quirks: readonly string[];

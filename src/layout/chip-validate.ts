@@ -4,8 +4,9 @@
  * to a YAML line, and refuses to write the generated module while any remain. Platform-neutral, no zod.
  */
 import { formatRange, formatSize, hex32 } from '../core/format.ts';
-import type { ChipProfileSource, FlashVariantSource } from './chip-schema.ts';
-import { layoutSectors, parseLayoutString, type MemoryLayout } from './layout-string.ts';
+import type { ChipProfileSource, FlashBankSource, FlashVariantSource } from './chip-schema.ts';
+import { parseLayoutString, type MemoryLayout } from './layout-string.ts';
+import { compareLayoutToSectors, describeComparison, effectiveBankMode, expandBankSectors, layoutQuirkFor, variantLayouts } from './layout-compare.ts';
 import { FwError } from '../core/errors.ts';
 
 export type IssuePath = readonly (string | number)[];
@@ -30,16 +31,27 @@ interface Span {
   path: IssuePath;
 }
 
-/** Bank spans of one variant, in declaration order. */
-export function variantBankSpans(v: FlashVariantSource): { bank: number; start: number; end: number; size: number }[] {
-  return v.banks.map((b) => {
+/** Bank spans of one organisation, in declaration order. */
+function bankSpans(banks: readonly FlashBankSource[]): { bank: number; start: number; end: number; size: number }[] {
+  return banks.map((b) => {
     const size = b.sectors.reduce((n, r) => n + r.count * r.size, 0);
     return { bank: b.bank, start: b.start, end: b.start + size, size };
   });
 }
 
+/** Bank spans of one variant in declaration order; for a variant with bank modes, those of every mode. */
+export function variantBankSpans(v: FlashVariantSource): { bank: number; start: number; end: number; size: number }[] {
+  return variantLayouts(v).flatMap((l) => bankSpans(l.banks));
+}
+
 function overlapsSpan(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
   return a.start < b.end && b.start < a.end;
+}
+
+function sizeName(n: number): string {
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} B`;
 }
 
 /** Checks one profile on its own. `fileBase` is the YAML file name without `.yaml`. */
@@ -65,61 +77,90 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
   const f = p.flash;
   const codes = new Set<string>();
   const sizes = new Set<number>();
-  f.variants.forEach((v, vi) => {
-    const vp = ['flash', 'variants', vi] as const;
-    if (codes.has(v.code)) add('CHIP_VARIANT_DUPLICATE', `flash-size letter '${v.code}' is declared twice`, [...vp, 'code']);
-    if (sizes.has(v.size)) add('CHIP_VARIANT_DUPLICATE', `flash size ${formatSize(v.size)} is declared twice`, [...vp, 'size']);
-    codes.add(v.code);
-    sizes.add(v.size);
-
-    const spans = variantBankSpans(v);
+  /** Variants already reported as not adding up: later checks would only repeat the same problem. */
+  const broken = new Set<string>();
+  /** Checks one organisation (the fixed one, or one bank mode) of a variant. */
+  const checkBanks = (v: FlashVariantSource, banks: readonly FlashBankSource[], base: IssuePath, what: string): void => {
+    const spans = bankSpans(banks);
     const total = spans.reduce((n, s) => n + s.size, 0);
     if (total !== v.size) {
+      broken.add(v.code);
       add(
         'CHIP_FLASH_SIZE_MISMATCH',
-        `variant '${v.code}': banks add up to ${formatSize(total)}, not the declared ${formatSize(v.size)} (${spans
+        `variant '${v.code}'${what}: banks add up to ${formatSize(total)}, not the declared ${formatSize(v.size)} (${spans
           .map((s) => `bank ${s.bank} ${formatSize(s.size)}`)
           .join(' + ')})`,
-        [...vp, 'size'],
+        what === '' ? ['flash', 'variants', base[2]!, 'size'] : [...base],
       );
     }
     const bankIds = new Set<number>();
-    v.banks.forEach((b, bi) => {
-      const bp = [...vp, 'banks', bi] as const;
-      if (bankIds.has(b.bank)) add('CHIP_BANK_DUPLICATE', `variant '${v.code}': bank ${b.bank} is declared twice`, [...bp, 'bank']);
+    banks.forEach((b, bi) => {
+      const bp = [...base, 'banks', bi] as const;
+      if (bankIds.has(b.bank)) add('CHIP_BANK_DUPLICATE', `variant '${v.code}'${what}: bank ${b.bank} is declared twice`, [...bp, 'bank']);
       bankIds.add(b.bank);
       const span = spans[bi]!;
-      if (span.end > 0x1_0000_0000) add('CHIP_BANK_RANGE', `variant '${v.code}' bank ${b.bank} runs past 0xFFFFFFFF`, [...bp, 'sectors']);
+      if (span.end > 0x1_0000_0000) add('CHIP_BANK_RANGE', `variant '${v.code}'${what} bank ${b.bank} runs past 0xFFFFFFFF`, [...bp, 'sectors']);
       if (bi > 0) {
         const prev = spans[bi - 1]!;
         if (span.start < prev.end) {
           add(
             'CHIP_BANK_OVERLAP',
-            `variant '${v.code}': bank ${b.bank} at ${hex32(b.start)} starts inside or before bank ${prev.bank} (${formatRange(prev.start, prev.end)}); banks must ascend without overlap`,
+            `variant '${v.code}'${what}: bank ${b.bank} at ${hex32(b.start)} starts inside or before bank ${prev.bank} (${formatRange(prev.start, prev.end)}); banks must ascend without overlap`,
             [...bp, 'start'],
           );
         }
       }
       if (b.start % f.programUnit !== 0) {
-        add('CHIP_PROGRAM_UNIT', `variant '${v.code}' bank ${b.bank}: start ${hex32(b.start)} is not a multiple of the program unit ${f.programUnit}`, [...bp, 'start']);
+        add('CHIP_PROGRAM_UNIT', `variant '${v.code}'${what} bank ${b.bank}: start ${hex32(b.start)} is not a multiple of the program unit ${f.programUnit}`, [...bp, 'start']);
       }
       let addr = b.start;
       b.sectors.forEach((run, ri) => {
         const rp = [...bp, 'sectors', ri] as const;
         if (run.size % f.programUnit !== 0) {
-          add('CHIP_PROGRAM_UNIT', `variant '${v.code}' bank ${b.bank}: sector size ${formatSize(run.size)} is not a multiple of the program unit ${f.programUnit}`, [...rp, 'size']);
+          add('CHIP_PROGRAM_UNIT', `variant '${v.code}'${what} bank ${b.bank}: sector size ${formatSize(run.size)} is not a multiple of the program unit ${f.programUnit}`, [...rp, 'size']);
         }
         if (addr % run.size !== 0) {
           add(
             'CHIP_SECTOR_ALIGNMENT',
-            `variant '${v.code}' bank ${b.bank}: ${formatSize(run.size)} sectors start at ${hex32(addr)}, which is not a multiple of their size`,
+            `variant '${v.code}'${what} bank ${b.bank}: ${formatSize(run.size)} sectors start at ${hex32(addr)}, which is not a multiple of their size`,
             [...rp, 'size'],
           );
         }
         addr += run.count * run.size;
       });
     });
+  };
+  f.variants.forEach((v, vi) => {
+    const vp = ['flash', 'variants', vi] as const;
+    if (codes.has(v.code)) add('CHIP_VARIANT_DUPLICATE', `flash-size letter '${v.code}' is declared twice`, [...vp, 'code']);
+    if (sizes.has(v.size)) add('CHIP_VARIANT_DUPLICATE', `flash size ${formatSize(v.size)} is declared twice`, [...vp, 'size']);
+    codes.add(v.code);
+    sizes.add(v.size);
+    if ((v.banks === undefined) === (v.bankModes === undefined)) {
+      broken.add(v.code);
+      add('CHIP_BANK_MODES', `variant '${v.code}': give either 'banks' (one fixed organisation) or 'bankModes' (one per bank mode), not ${v.banks === undefined ? 'neither' : 'both'}`, [...vp]);
+      return;
+    }
+    if (v.banks !== undefined) {
+      checkBanks(v, v.banks, vp, '');
+      return;
+    }
+    const modes = new Set<string>();
+    v.bankModes!.forEach((m, mi) => {
+      const mp = [...vp, 'bankModes', mi] as const;
+      if (modes.has(m.mode)) add('CHIP_BANK_MODES', `variant '${v.code}': bank mode '${m.mode}' is declared twice`, [...mp, 'mode']);
+      modes.add(m.mode);
+      checkBanks(v, m.banks, mp, ` (${m.mode}-bank mode)`);
+    });
+    if (f.bankMode === undefined) {
+      add('CHIP_BANK_MODES', `variant '${v.code}' has bank modes, so flash.bankMode must say which option bit selects them and the factory default`, [...vp, 'bankModes']);
+    } else if (!modes.has(f.bankMode.default)) {
+      add('CHIP_BANK_MODES', `variant '${v.code}' has no layout for the default bank mode '${f.bankMode.default}'`, [...vp, 'bankModes']);
+    }
   });
+  if (f.bankMode !== undefined && !f.variants.some((v) => v.bankModes !== undefined)) {
+    add('CHIP_BANK_MODES', 'flash.bankMode is given but no variant has bankModes', ['flash', 'bankMode']);
+  }
   if (!codes.has(f.defaultVariant)) {
     add('CHIP_DEFAULT_VARIANT', `defaultVariant '${f.defaultVariant}' is not one of the variants (${[...codes].join(', ')})`, ['flash', 'defaultVariant']);
   }
@@ -131,6 +172,27 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
       if (!codes.has(c)) add('CHIP_PART_FLASH_CODE', `part '${part.name}': flash-size letter '${c}' has no flash variant`, ['parts', i, 'flashCodes', ci]);
     });
   });
+
+  // --- timing: every sector size of every organisation has an erase time ----------------------------
+  const t = p.timing;
+  t.sectorEraseMs.forEach((e, i) => {
+    if (e.max !== undefined && e.max < e.typ) add('CHIP_TIMING', `sectorEraseMs ${i}: max ${e.max} ms is below typ ${e.typ} ms`, ['timing', 'sectorEraseMs', i, 'max']);
+  });
+  for (const [key, fig] of [['programUs', t.programUs], ['massEraseMs', t.massEraseMs]] as const) {
+    if (fig !== undefined && fig.max !== undefined && fig.max < fig.typ) add('CHIP_TIMING', `${key}: max ${fig.max} is below typ ${fig.typ}`, ['timing', key, 'max']);
+  }
+  const missingTiming = new Set<string>();
+  for (const v of f.variants) {
+    if (broken.has(v.code)) continue;
+    for (const l of variantLayouts(v)) {
+      const mode = effectiveBankMode(l);
+      for (const s of expandBankSectors(l.banks)) {
+        const found = t.sectorEraseMs.some((e) => e.size === s.size && (e.bankMode === undefined || e.bankMode === mode));
+        if (!found) missingTiming.add(`${sizeName(s.size)} sectors (variant '${v.code}', ${mode}-bank)`);
+      }
+    }
+  }
+  for (const m of missingTiming) add('CHIP_TIMING', `timing.sectorEraseMs has no erase time for ${m}`, ['timing', 'sectorEraseMs']);
 
   // --- cores ---------------------------------------------------------------------------------------
   const coreNames = new Set<string>();
@@ -204,56 +266,79 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
   });
 
   // --- DFU alternate settings ----------------------------------------------------------------------
+  // Every ROM string (the alt's `layout` and its `otherLayouts`) must parse. A flash alt must describe
+  // every variant and bank mode exactly; where it does not (the ROM reports the die size, an old ROM a
+  // wrong sector size, a dual-bank ROM the single-bank map) a `layout-string` quirk naming the alt, and
+  // scoped to the variant and mode, must say so. The same goes for a non-flash alt whose range is not a
+  // known memory of its kind, and for every named leniency the parser needed.
   const alts = new Set<number>();
   let flashAlts = 0;
+  const blIds = new Set(p.bootloader.versions.map((v) => v.id));
   p.dfu.alts.forEach((a, i) => {
     const ap = ['dfu', 'alts', i] as const;
     if (alts.has(a.alt)) add('CHIP_ALT_DUPLICATE', `DFU alt ${a.alt} is declared twice`, [...ap, 'alt']);
     alts.add(a.alt);
-    let layout: MemoryLayout;
-    try {
-      layout = parseLayoutString(a.layout);
-    } catch (e) {
-      add('CHIP_LAYOUT_INVALID', `DFU alt ${a.alt}: ${e instanceof FwError ? e.message : String(e)}`, [...ap, 'layout']);
-      return;
-    }
-    if (a.kind === 'flash') {
-      flashAlts += 1;
-      const laid = new Map(layoutSectors(layout).map((s) => [s.start, s]));
-      f.variants.forEach((v) => {
-        for (const b of v.banks) {
-          let addr = b.start;
-          for (const run of b.sectors) {
-            for (let k = 0; k < run.count; k++, addr += run.size) {
-              const s = laid.get(addr);
-              if (s === undefined || s.size !== run.size) {
-                add(
-                  'CHIP_LAYOUT_MISMATCH',
-                  `DFU alt ${a.alt} layout does not describe the ${formatSize(run.size)} sector at ${hex32(addr)} of variant '${v.code}' bank ${b.bank}` +
-                    (s === undefined ? '' : ` (it reports ${formatSize(s.size)} there)`),
-                  [...ap, 'layout'],
-                );
-                return;
-              }
-              if (!s.segment.erasable || !s.segment.writable) {
-                add('CHIP_LAYOUT_MISMATCH', `DFU alt ${a.alt} layout marks the flash sector at ${hex32(addr)} as type '${s.segment.type}' (not erasable and writable)`, [...ap, 'layout']);
-                return;
-              }
+    if (a.kind === 'flash') flashAlts += 1;
+    const strings: { raw: string; path: IssuePath; label: string }[] = [
+      { raw: a.layout, path: [...ap, 'layout'], label: `DFU alt ${a.alt}` },
+      ...(a.otherLayouts ?? []).map((o, oi) => ({ raw: o.layout, path: [...ap, 'otherLayouts', oi, 'layout'] as IssuePath, label: `DFU alt ${a.alt} other layout ${oi}` })),
+    ];
+    (a.otherLayouts ?? []).forEach((o, oi) => {
+      (o.bootloaderIds ?? []).forEach((id, k) => {
+        if (!blIds.has(id)) {
+          add('CHIP_ALT_BOOTLOADER', `DFU alt ${a.alt} other layout ${oi} names bootloader ID 0x${id.toString(16).toUpperCase()}, which bootloader.versions does not list`, [...ap, 'otherLayouts', oi, 'bootloaderIds', k]);
+        }
+      });
+    });
+    for (const str of strings) {
+      let layout: MemoryLayout;
+      try {
+        layout = parseLayoutString(str.raw);
+      } catch (e) {
+        add('CHIP_LAYOUT_INVALID', `${str.label}: ${e instanceof FwError ? e.message : String(e)}`, str.path);
+        continue;
+      }
+      for (const len of layout.leniencies) {
+        if (layoutQuirkFor(p.quirks, { alt: a.alt, leniency: len }) === undefined) {
+          add('CHIP_LAYOUT_LENIENCY', `${str.label} needs the parser leniency '${len}'; document it with a layout-string quirk listing alt ${a.alt} and leniencies: [${len}]`, str.path);
+        }
+      }
+      if (a.kind === 'flash') {
+        for (const v of f.variants) {
+          if (broken.has(v.code)) continue;
+          for (const l of variantLayouts(v)) {
+            const mode = effectiveBankMode(l);
+            const cmp = compareLayoutToSectors(layout, expandBankSectors(l.banks));
+            if (cmp.relation === 'exact') continue;
+            if (layoutQuirkFor(p.quirks, { alt: a.alt, flashCode: v.code, bankMode: mode }) !== undefined) continue;
+            const where = `variant '${v.code}'${l.mode === undefined ? '' : ` in ${l.mode}-bank mode`}`;
+            const fix = `; if the ROM really reports it, add a layout-string quirk with alts: [${a.alt}] covering flash code ${v.code}${l.mode === undefined ? '' : ` and bank mode ${l.mode}`}`;
+            if (cmp.relation === 'differs') {
+              const m = cmp.mismatches[0]!;
+              const bank = l.banks.find((b) => m.start >= b.start && m.start < b.start + b.sectors.reduce((n, r) => n + r.count * r.size, 0));
+              add(
+                'CHIP_LAYOUT_MISMATCH',
+                `${str.label} layout does not describe the ${formatSize(m.size)} sector at ${hex32(m.start)} of ${where} bank ${bank?.bank ?? '?'}` +
+                  (m.reported === undefined ? '' : m.reported.size !== m.size ? ` (it reports ${formatSize(m.reported.size)} there)` : ` (it reports type '${m.reported.type}', not erasable and writable)`) +
+                  fix,
+                str.path,
+              );
+            } else {
+              add('CHIP_LAYOUT_UNDOCUMENTED', `${str.label} layout vs ${where}: ${describeComparison(cmp)}${fix}`, str.path);
             }
           }
         }
-      });
-    } else {
-      const kindOf: Record<string, string> = { 'option-bytes': 'option-bytes', otp: 'otp', 'device-feature': 'device-feature' };
-      const want = kindOf[a.kind];
-      if (want !== undefined) {
+      } else {
+        const kindOf: Record<string, string> = { 'option-bytes': 'option-bytes', otp: 'otp', 'device-feature': 'device-feature' };
+        const want = kindOf[a.kind];
+        if (want === undefined) continue;
         for (const seg of layout.segments) {
           const inside = p.memories.some((m) => m.kind === want && seg.start >= m.start && seg.end <= m.start + m.size);
-          if (!inside) {
+          if (!inside && layoutQuirkFor(p.quirks, { alt: a.alt }) === undefined) {
             add(
               'CHIP_LAYOUT_REGION',
-              `DFU alt ${a.alt} (${a.kind}) covers ${formatRange(seg.start, seg.end)}, which no memory of kind '${want}' contains`,
-              [...ap, 'layout'],
+              `${str.label} (${a.kind}) covers ${formatRange(seg.start, seg.end)}, which no memory of kind '${want}' contains`,
+              str.path,
             );
           }
         }
@@ -263,10 +348,10 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
   if (flashAlts === 0) add('CHIP_LAYOUT_MISSING', 'no DFU alt of kind "flash" (the internal flash layout string is required)', ['dfu', 'alts']);
 
   // --- bootloader versions and quirks --------------------------------------------------------------
-  const blIds = new Set<number>();
+  const seenIds = new Set<number>();
   p.bootloader.versions.forEach((v, i) => {
-    if (blIds.has(v.id)) add('CHIP_BOOTLOADER_DUPLICATE', `bootloader ID 0x${v.id.toString(16).toUpperCase()} is listed twice`, ['bootloader', 'versions', i, 'id']);
-    blIds.add(v.id);
+    if (seenIds.has(v.id)) add('CHIP_BOOTLOADER_DUPLICATE', `bootloader ID 0x${v.id.toString(16).toUpperCase()} is listed twice`, ['bootloader', 'versions', i, 'id']);
+    seenIds.add(v.id);
   });
   const quirkIds = new Set<string>();
   p.quirks.forEach((q, i) => {
@@ -274,7 +359,7 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
     if (quirkIds.has(q.id)) add('CHIP_QUIRK_DUPLICATE', `quirk '${q.id}' is declared twice`, [...qp, 'id']);
     quirkIds.add(q.id);
     (q.bootloaderIds ?? []).forEach((id, k) => {
-      if (!blIds.has(id)) add('CHIP_QUIRK_BOOTLOADER', `quirk '${q.id}' names bootloader ID 0x${id.toString(16).toUpperCase()}, which bootloader.versions does not list`, [...qp, 'bootloaderIds', k]);
+      if (!seenIds.has(id)) add('CHIP_QUIRK_BOOTLOADER', `quirk '${q.id}' names bootloader ID 0x${id.toString(16).toUpperCase()}, which bootloader.versions does not list`, [...qp, 'bootloaderIds', k]);
     });
     (q.parts ?? []).forEach((name, k) => {
       if (!partNames.has(name)) add('CHIP_QUIRK_PART', `quirk '${q.id}' names part '${name}', which is not one of this profile's parts`, [...qp, 'parts', k]);
@@ -282,6 +367,22 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
     (q.ranges ?? []).forEach((r, k) => {
       if (r.start + r.size > 0x1_0000_0000) add('CHIP_REGION_RANGE', `quirk '${q.id}' range ${k} runs past 0xFFFFFFFF`, [...qp, 'ranges', k]);
     });
+    (q.flashCodes ?? []).forEach((c, k) => {
+      if (!codes.has(c)) add('CHIP_QUIRK_FLASH_CODE', `quirk '${q.id}' names flash-size letter '${c}', which is not a variant`, [...qp, 'flashCodes', k]);
+    });
+    (q.bankModes ?? []).forEach((m, k) => {
+      const exists = f.variants.some((v) => variantLayouts(v).some((l) => effectiveBankMode(l) === m));
+      if (!exists) add('CHIP_QUIRK_BANK_MODE', `quirk '${q.id}' names bank mode '${m}', which no variant has`, [...qp, 'bankModes', k]);
+    });
+    (q.alts ?? []).forEach((alt, k) => {
+      if (!alts.has(alt)) add('CHIP_QUIRK_ALT', `quirk '${q.id}' names DFU alt ${alt}, which dfu.alts does not declare`, [...qp, 'alts', k]);
+    });
+    if (q.kind === 'layout-string' && q.alts === undefined) {
+      add('CHIP_QUIRK_ALT', `layout-string quirk '${q.id}' must list the DFU alts it is about (alts: [...])`, [...qp, 'kind']);
+    }
+    if (q.leniencies !== undefined && q.kind !== 'layout-string') {
+      add('CHIP_QUIRK_ALT', `quirk '${q.id}' names parser leniencies, which only layout-string quirks may`, [...qp, 'leniencies']);
+    }
   });
   return issues;
 }

@@ -5,19 +5,33 @@
  * Names are case-insensitive and may be given as the family (`stm32h743`, `h743`), a sibling part that
  * shares the profile (`stm32h753`), or an ST part number with package and flash-size letters
  * (`STM32H743ZI`, `stm32h753xg`, `STM32H743ZIT6`); `x` stands for any package, as in ST's documents.
+ *
+ * A resolved profile is one flash size in one bank mode. Variants whose organisation an option bit selects
+ * (F42x 1 MiB DB1M, F76x nDBANK, L47x DUALBANK, G47x DBANK) resolve to their factory mode unless
+ * `bankMode` says otherwise; `bankModeFrom` records which.
  */
 import { EXIT_USAGE, FwError } from '../core/errors.ts';
 import { formatSize } from '../core/format.ts';
-import type { ChipProfileSource, FlashVariantSource, PartInfo } from './chip-schema.ts';
-import type { ChipProfile, ChipSummary, FlashBank, FlashSector, FlashSizeSource } from './chip-types.ts';
+import type { BankMode, ChipProfileSource, FlashBankSource, FlashVariantSource, PartInfo } from './chip-schema.ts';
+import type { BankModeSource, ChipProfile, ChipSummary, FlashBank, FlashSector, FlashSizeSource } from './chip-types.ts';
 import { CHIP_PROFILES } from './chips.generated.ts';
+import { effectiveBankMode, variantLayouts } from './layout-compare.ts';
 
-export type { ChipProfile, ChipSummary, FlashBank, FlashSector } from './chip-types.ts';
+export type { BankMode, BankModeSource, ChipProfile, ChipSummary, FlashBank, FlashSector } from './chip-types.ts';
 
 export interface ResolveOptions {
   /** Flash size in bytes (`--flash-size`); must match one of the profile's variants. */
   flashSize?: number;
+  /**
+   * Bank mode (`--bank-mode`) for variants whose organisation an option bit selects (F42x 1 MiB DB1M,
+   * F76x nDBANK, L47x DUALBANK, G47x DBANK). Default: the factory setting. Naming the mode a fixed
+   * organisation already has is accepted; naming another is CHIP_BANK_MODE_UNSUPPORTED.
+   */
+  bankMode?: BankMode;
 }
+
+/** The accepted `--bank-mode` values. */
+export const BANK_MODE_NAMES: readonly BankMode[] = ['single', 'dual'];
 
 /** The compiled data is shared by every resolved profile: freeze it so no caller can change it for the others. */
 function deepFreeze<T>(value: T): T {
@@ -45,8 +59,20 @@ export function chipProfileSources(): readonly ChipProfileSource[] {
   return CHIP_PROFILES;
 }
 
-function sizeOf(v: FlashVariantSource): { banks: number; sectors: number } {
-  return { banks: v.banks.length, sectors: v.banks.reduce((n, b) => n + b.sectors.reduce((m, r) => m + r.count, 0), 0) };
+/** The organisation a variant has with factory option bytes (the fixed one, or the default bank mode's). */
+function defaultLayout(p: ChipProfileSource, v: FlashVariantSource): { mode: BankMode; banks: readonly FlashBankSource[] } {
+  const layouts = variantLayouts(v);
+  const l = layouts.find((x) => x.mode !== undefined && x.mode === p.flash.bankMode?.default) ?? layouts[0]!;
+  return { mode: effectiveBankMode(l), banks: l.banks };
+}
+
+function sizeOf(p: ChipProfileSource, v: FlashVariantSource): { banks: number; sectors: number; bankModes: BankMode[] } {
+  const l = defaultLayout(p, v);
+  return {
+    banks: l.banks.length,
+    sectors: l.banks.reduce((n, b) => n + b.sectors.reduce((m, r) => m + r.count, 0), 0),
+    bankModes: variantLayouts(v).map(effectiveBankMode),
+  };
 }
 
 /** One line per profile: for `dfukit chips` and for tools that want to offer a choice. */
@@ -58,8 +84,9 @@ export function listChips(): ChipSummary[] {
       title: p.title,
       referenceManual: p.referenceManual,
       parts: [p.name, ...p.parts.map((x) => x.name).filter((n) => n !== p.name)],
-      flashSizes: [...p.flash.variants].sort((a, b) => b.size - a.size).map((v) => ({ code: v.code, size: v.size, ...sizeOf(v) })),
+      flashSizes: [...p.flash.variants].sort((a, b) => b.size - a.size).map((v) => ({ code: v.code, size: v.size, ...sizeOf(p, v) })),
       defaultFlashCode: p.flash.defaultVariant,
+      ...(p.flash.bankMode !== undefined ? { defaultBankMode: p.flash.bankMode.default } : {}),
       programUnit: p.flash.programUnit,
       cores: p.cores.map((c) => c.name),
       quirks: p.quirks.map((q) => q.id),
@@ -107,10 +134,10 @@ function variantList(p: ChipProfileSource): string {
     .join(', ');
 }
 
-function expand(v: FlashVariantSource): { banks: FlashBank[]; sectors: FlashSector[] } {
+function expand(bankList: readonly FlashBankSource[]): { banks: FlashBank[]; sectors: FlashSector[] } {
   const sectors: FlashSector[] = [];
   const banks: FlashBank[] = [];
-  for (const b of v.banks) {
+  for (const b of bankList) {
     const own: FlashSector[] = [];
     let addr = b.start;
     let n = b.firstSector ?? 0;
@@ -131,7 +158,8 @@ function expand(v: FlashVariantSource): { banks: FlashBank[]; sectors: FlashSect
  * The profile for `name`, resolved to one part and one flash size. Unknown names throw FwError
  * CHIP_UNKNOWN (exit 2) listing close names; a flash size the family does not have throws
  * CHIP_FLASH_SIZE_UNKNOWN; a part-number letter that contradicts `opts.flashSize` throws
- * CHIP_FLASH_SIZE_CONFLICT. Combinations ST does not sell resolve with a warning.
+ * CHIP_FLASH_SIZE_CONFLICT; a bank mode the variant cannot be switched to throws CHIP_BANK_MODE_UNSUPPORTED.
+ * Combinations ST does not sell resolve with a warning.
  */
 export function resolveChip(name: string, opts: ResolveOptions = {}): ChipProfile {
   const lower = name.trim().toLowerCase();
@@ -214,7 +242,32 @@ export function resolveChip(name: string, opts: ResolveOptions = {}): ChipProfil
     );
   }
 
-  const { banks, sectors } = expand(variant);
+  const layouts = variantLayouts(variant);
+  const modes = layouts.map(effectiveBankMode);
+  let layout = defaultLayout(profile, variant);
+  let bankModeFrom: BankModeSource = layouts.length > 1 ? 'default' : 'fixed';
+  if (opts.bankMode !== undefined) {
+    const i = modes.indexOf(opts.bankMode);
+    if (i < 0) {
+      throw new FwError(
+        'CHIP_BANK_MODE_UNSUPPORTED',
+        `${part.name.toUpperCase()}x${variant.code} has a fixed ${modes[0]}-bank organisation; --bank-mode ${opts.bankMode} does not apply` +
+          (profile.flash.variants.some((v) => v.bankModes !== undefined)
+            ? ` (selectable on ${profile.flash.variants
+                .filter((v) => v.bankModes !== undefined)
+                .map((v) => `x${v.code}`)
+                .join(', ')}: ${profile.flash.bankMode?.selectedBy ?? 'option bytes'})`
+            : ''),
+        {},
+        EXIT_USAGE,
+      );
+    }
+    layout = { mode: modes[i]!, banks: layouts[i]!.banks };
+    if (layouts.length > 1) bankModeFrom = 'option';
+  }
+  const bankMode = layout.mode;
+
+  const { banks, sectors } = expand(layout.banks);
   return deepFreeze({
     profile: profile.name,
     part: part.name,
@@ -229,6 +282,10 @@ export function resolveChip(name: string, opts: ResolveOptions = {}): ChipProfil
     programUnit: profile.flash.programUnit,
     bootloaderWriteAlignment: profile.flash.bootloaderWriteAlignment,
     erasedValue: profile.flash.erasedValue,
+    bankMode,
+    bankModeFrom,
+    bankModes: modes,
+    ...(layouts.length > 1 && profile.flash.bankMode !== undefined ? { bankModeSelectedBy: profile.flash.bankMode.selectedBy } : {}),
     banks,
     sectors,
     ram: part.ram ?? profile.ram,
@@ -236,7 +293,13 @@ export function resolveChip(name: string, opts: ResolveOptions = {}): ChipProfil
     cores: profile.cores,
     dfu: profile.dfu,
     bootloader: profile.bootloader,
-    quirks: profile.quirks.filter((q) => q.parts === undefined || q.parts.includes(part.name)),
+    timing: profile.timing,
+    quirks: profile.quirks.filter(
+      (q) =>
+        (q.parts === undefined || q.parts.includes(part.name)) &&
+        (q.flashCodes === undefined || q.flashCodes.includes(variant.code)) &&
+        (q.bankModes === undefined || q.bankModes.includes(bankMode)),
+    ),
     warnings,
   } satisfies ChipProfile);
 }

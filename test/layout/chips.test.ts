@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -37,17 +37,34 @@ test('src/layout/chips.generated.ts is current (regenerate with npm run chips:co
 test('the compiled data equals what compiles from the YAML and passes the semantic checks', () => {
   const result = compileChipDir(CHIPS_DIR, ROOT);
   assert.deepEqual(chipProfileSources(), result.profiles);
-  assert.deepEqual(result.profiles.map((p) => p.name), ['stm32f722', 'stm32h743', 'stm32h745']);
+  assert.deepEqual(result.profiles.map((p) => p.name), [
+    'stm32f405',
+    'stm32f411',
+    'stm32f429',
+    'stm32f722',
+    'stm32f746',
+    'stm32f767',
+    'stm32g474',
+    'stm32h743',
+    'stm32h745',
+    'stm32h750',
+    'stm32h7a3',
+    'stm32l476',
+  ]);
   for (const p of chipProfileSources()) assert.deepEqual(validateChipProfile(p, p.name), [], p.name);
 });
 
 // --- geometry of every part and size variant -----------------------------------------------------------
 
+/** Every part, every flash size, every bank mode. */
 function allResolved(): ChipProfile[] {
   const out: ChipProfile[] = [];
   for (const src of chipProfileSources()) {
     for (const part of src.parts) {
-      for (const v of src.flash.variants) out.push(resolveChip(`${part.name}x${v.code}`));
+      for (const v of src.flash.variants) {
+        if (v.bankModes === undefined) out.push(resolveChip(`${part.name}x${v.code}`));
+        else for (const m of v.bankModes) out.push(resolveChip(`${part.name}x${v.code}`, { bankMode: m.mode }));
+      }
     }
   }
   return out;
@@ -55,7 +72,9 @@ function allResolved(): ChipProfile[] {
 
 test('for every part and flash size, sectors tile each bank and the banks add up to the flash size', () => {
   const resolved = allResolved();
-  assert.equal(resolved.length, 4 * 2 + 4 * 3 + 4 * 2);
+  const expected = chipProfileSources().reduce((n, p) => n + p.parts.length * p.flash.variants.reduce((m, v) => m + (v.bankModes?.length ?? 1), 0), 0);
+  assert.equal(resolved.length, expected);
+  assert.ok(resolved.length > 100, `${resolved.length} combinations`);
   for (const p of resolved) {
     const what = `${p.displayName}`;
     let total = 0;
@@ -112,8 +131,8 @@ test('names resolve case-insensitively, with or without the stm32 prefix and par
     ['stm32h753', 'stm32h743', 'stm32h753', 2 * MiB, 'only-size', undefined],
     ['stm32h753xg', 'stm32h743', 'stm32h753', 1 * MiB, 'part-number', undefined],
     ['stm32h742ii', 'stm32h743', 'stm32h742', 2 * MiB, 'part-number', 'I'],
-    ['STM32H750VBT6', 'stm32h743', 'stm32h750', 128 * KiB, 'part-number', 'V'],
-    ['stm32h750', 'stm32h743', 'stm32h750', 128 * KiB, 'only-size', undefined],
+    ['STM32H750VBT6', 'stm32h750', 'stm32h750', 128 * KiB, 'part-number', 'V'],
+    ['stm32h750', 'stm32h750', 'stm32h750', 128 * KiB, 'only-size', undefined],
     ['stm32h745', 'stm32h745', 'stm32h745', 2 * MiB, 'default', undefined],
     ['STM32H747XG', 'stm32h745', 'stm32h747', 1 * MiB, 'part-number', undefined], // 'x' is ST's wildcard, also when it is the TFBGA240 letter
     ['STM32H747BG', 'stm32h745', 'stm32h747', 1 * MiB, 'part-number', 'B'],
@@ -146,7 +165,7 @@ test('--flash-size selects a variant; conflicts and unknown sizes are usage erro
   );
   assert.throws(
     () => resolveChip('stm32h743', { flashSize: 3 * MiB }),
-    fwError('CHIP_FLASH_SIZE_UNKNOWN', (e) => assert.match(e.message, /xI = 2097152 \(0x200000\), xG = 1048576 \(0x100000\), xB = 131072 \(0x20000\)/)),
+    fwError('CHIP_FLASH_SIZE_UNKNOWN', (e) => assert.match(e.message, /xI = 2097152 \(0x200000\), xG = 1048576 \(0x100000\)\)/)),
   );
   assert.throws(() => resolveChip('stm32h743zq'), fwError('CHIP_FLASH_SIZE_UNKNOWN', (e) => assert.match(e.message, /flash-size letter 'Q'/)));
   assert.throws(() => resolveChip('stm32f722ri', { flashSize: 2 * MiB }), fwError('CHIP_FLASH_SIZE_UNKNOWN'));
@@ -171,7 +190,7 @@ test('unknown names are CHIP_UNKNOWN (exit 2) listing the close names', () => {
     }),
   );
   assert.throws(() => resolveChip('f721'), fwError('CHIP_UNKNOWN', (e) => assert.match(e.message, /did you mean stm32f722, stm32f723\?/)));
-  assert.throws(() => resolveChip('stm32l476'), fwError('CHIP_UNKNOWN', (e) => assert.match(e.message, /\(known: stm32f722, stm32f723, /)));
+  assert.throws(() => resolveChip('stm32u575'), fwError('CHIP_UNKNOWN', (e) => assert.match(e.message, /\(known: stm32f405, stm32f407, stm32f411, /)));
   assert.throws(() => resolveChip(''), fwError('CHIP_UNKNOWN'));
   assert.throws(() => resolveChip('stm32'), fwError('CHIP_UNKNOWN'));
   assert.throws(() => resolveChip('stm32h743zzz'), fwError('CHIP_PART_NUMBER', (e) => assert.equal(e.exitStatus, 2)));
@@ -199,11 +218,27 @@ test('part-specific data: H742 RAM, dual-core boot addresses, quirks filtered by
 
 test('listChips summarises every profile', () => {
   assert.deepEqual(
-    listChips().map((c) => [c.name, c.parts.join(' '), c.flashSizes.map((f) => `${f.code}:${f.size / KiB}K/${f.banks}x${f.sectors}`).join(' '), c.programUnit, c.cores.join('+')]),
+    listChips().map((c) => [
+      c.name,
+      c.parts.join(' '),
+      c.flashSizes.map((f) => `${f.code}:${f.size / KiB}K/${f.banks}x${f.sectors}${f.bankModes.length > 1 ? `(${f.bankModes.join('|')})` : ''}`).join(' '),
+      c.programUnit,
+      c.cores.join('+'),
+      c.defaultBankMode ?? '-',
+    ]),
     [
-      ['stm32f722', 'stm32f722 stm32f723 stm32f732 stm32f733', 'E:512K/1x8 C:256K/1x6', 8, 'cm7'],
-      ['stm32h743', 'stm32h743 stm32h753 stm32h742 stm32h750', 'I:2048K/2x16 G:1024K/2x8 B:128K/1x1', 32, 'cm7'],
-      ['stm32h745', 'stm32h745 stm32h755 stm32h747 stm32h757', 'I:2048K/2x16 G:1024K/2x8', 32, 'cm7+cm4'],
+      ['stm32f405', 'stm32f405 stm32f407 stm32f415 stm32f417', 'G:1024K/1x12 E:512K/1x8', 4, 'cm4', '-'],
+      ['stm32f411', 'stm32f411', 'E:512K/1x8 C:256K/1x6', 4, 'cm4', '-'],
+      ['stm32f429', 'stm32f429 stm32f427 stm32f437 stm32f439', 'I:2048K/2x24 G:1024K/1x12(single|dual) E:512K/1x8', 4, 'cm4', 'single'],
+      ['stm32f722', 'stm32f722 stm32f723 stm32f732 stm32f733', 'E:512K/1x8 C:256K/1x6', 8, 'cm7', '-'],
+      ['stm32f746', 'stm32f746 stm32f745 stm32f756', 'G:1024K/1x8 E:512K/1x6', 8, 'cm7', '-'],
+      ['stm32f767', 'stm32f767 stm32f765 stm32f768 stm32f769 stm32f777 stm32f778 stm32f779', 'I:2048K/1x12(single|dual) G:1024K/1x8(single|dual)', 8, 'cm7', 'single'],
+      ['stm32g474', 'stm32g474 stm32g473 stm32g483 stm32g484', 'E:512K/2x256(dual|single) C:256K/2x128(dual|single) B:128K/2x64(dual|single)', 8, 'cm4', 'dual'],
+      ['stm32h743', 'stm32h743 stm32h753 stm32h742', 'I:2048K/2x16 G:1024K/2x8', 32, 'cm7', '-'],
+      ['stm32h745', 'stm32h745 stm32h755 stm32h747 stm32h757', 'I:2048K/2x16 G:1024K/2x8', 32, 'cm7+cm4', '-'],
+      ['stm32h750', 'stm32h750', 'B:128K/1x1', 32, 'cm7', '-'],
+      ['stm32h7a3', 'stm32h7a3 stm32h7b3 stm32h7b0', 'I:2048K/2x256 G:1024K/2x128 B:128K/1x16', 16, 'cm7', '-'],
+      ['stm32l476', 'stm32l476 stm32l475 stm32l486', 'G:1024K/2x512 E:512K/2x256(dual|single) C:256K/2x128(dual|single)', 8, 'cm4', 'dual'],
     ],
   );
 });
@@ -290,7 +325,7 @@ function compileEdited(file: string, edit: (text: string) => string, extra: Reco
   const dir = mkdtempSync(join(tmpdir(), 'dfukit-chips-'));
   try {
     let edited = '';
-    for (const name of ['stm32f722.yaml', 'stm32h743.yaml', 'stm32h745.yaml']) {
+    for (const name of readdirSync(CHIPS_DIR).filter((n) => n.endsWith('.yaml'))) {
       const original = readFileSync(join(CHIPS_DIR, name), 'utf8');
       const text = name === file ? edit(original) : original;
       if (name === file) {
@@ -389,22 +424,27 @@ test('compile: a missing required key is CHIP_SCHEMA at the line of the object t
 
 // --- `dfukit chips` rendering ------------------------------------------------------------------------------
 
-test('dfukit chips: the profile table and a resolved profile', async () => {
-  const { renderChipList, renderChipDetail } = await import('../../src/cli/commands/chips.ts');
+test('dfukit chips: the profile table', async () => {
+  const { renderChipList } = await import('../../src/cli/commands/chips.ts');
   assert.equal(
     renderChipList(listChips()),
     [
-      'NAME       ALSO                           FLASH                            UNIT  BANKS  CORES    MANUAL',
-      'stm32f722  stm32f723 stm32f732 stm32f733  xE 512 KiB*, xC 256 KiB          8 B   1      cm7      RM0431',
-      'stm32h743  stm32h753 stm32h742 stm32h750  xI 2 MiB*, xG 1 MiB, xB 128 KiB  32 B  2/1    cm7      RM0433',
-      'stm32h745  stm32h755 stm32h747 stm32h757  xI 2 MiB*, xG 1 MiB              32 B  2      cm7+cm4  RM0399',
+      'NAME       ALSO                                                         FLASH                                UNIT  BANKS   CORES    MANUAL',
+      'stm32f405  stm32f407 stm32f415 stm32f417                                xG 1 MiB*, xE 512 KiB                4 B   1       cm4      RM0090',
+      'stm32f411  -                                                            xE 512 KiB*, xC 256 KiB              4 B   1       cm4      RM0383',
+      'stm32f429  stm32f427 stm32f437 stm32f439                                xI 2 MiB*, xG 1 MiB, xE 512 KiB      4 B   2/1+/1  cm4      RM0090',
+      'stm32f722  stm32f723 stm32f732 stm32f733                                xE 512 KiB*, xC 256 KiB              8 B   1       cm7      RM0431',
+      'stm32f746  stm32f745 stm32f756                                          xG 1 MiB*, xE 512 KiB                8 B   1       cm7      RM0385',
+      'stm32f767  stm32f765 stm32f768 stm32f769 stm32f777 stm32f778 stm32f779  xI 2 MiB*, xG 1 MiB                  8 B   1+      cm7      RM0410',
+      'stm32g474  stm32g473 stm32g483 stm32g484                                xE 512 KiB*, xC 256 KiB, xB 128 KiB  8 B   2+      cm4      RM0440',
+      'stm32h743  stm32h753 stm32h742                                          xI 2 MiB*, xG 1 MiB                  32 B  2       cm7      RM0433',
+      'stm32h745  stm32h755 stm32h747 stm32h757                                xI 2 MiB*, xG 1 MiB                  32 B  2       cm7+cm4  RM0399',
+      'stm32h750  -                                                            xB 128 KiB                           32 B  1       cm7      RM0433',
+      'stm32h7a3  stm32h7b3 stm32h7b0                                          xI 2 MiB*, xG 1 MiB, xB 128 KiB      16 B  2/1     cm7      RM0455',
+      'stm32l476  stm32l475 stm32l486                                          xG 1 MiB*, xE 512 KiB, xC 256 KiB    8 B   2/2+    cm4      RM0351',
       '* default when neither a part number nor --flash-size gives the flash size',
+      '+ bank mode selectable by option bit (--bank-mode single|dual); the factory mode is counted',
       '',
     ].join('\n'),
   );
-  const detail = renderChipDetail(resolveChip('stm32f722rc'));
-  assert.match(detail, /^STM32F722RC {2}STM32F722\/F723\/F732\/F733 .*; profile stm32f722, RM0431\n/);
-  assert.match(detail, /\nbank 1 +0x08000000\.\.0x08040000 {2}4 x 16 KiB \(sectors 0-3\), 1 x 64 KiB \(sector 4\), 1 x 128 KiB \(sector 5\)\n/);
-  assert.match(detail, /\nalt 2 +"@OTP Memory \/0x1FF07800\/01\*528e" {2}otp \[U\]\n/);
-  assert.match(renderChipDetail(resolveChip('stm32h753xg')), /\nwarning +ST does not sell STM32H753/);
 });

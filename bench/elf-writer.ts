@@ -200,3 +200,74 @@ export function writeElf32(spec: ElfSpec): Uint8Array {
   shdr(base + 2, { name: '.shstrtab', type: SHT_STRTAB, offset: shstrtabOff, size: shstrtab.length, align: 1 });
   return out;
 }
+
+/** xorshift32 fill: deterministic, and fast enough for megabytes. */
+export function pseudoRandom(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x;
+    out[i + 1] = x >>> 8;
+    out[i + 2] = x >>> 16;
+    out[i + 3] = x >>> 24;
+  }
+  return out;
+}
+
+export interface CortexMElfSpec {
+  /** Flash address of the vector table. */
+  flash: number;
+  /** Bytes the image places in flash: vector table + .text + .rodata + the load image of .data. */
+  flashBytes: number;
+  /** Run address of .data and .bss. */
+  ram: number;
+  /** Initial stack pointer (vector table word 0). */
+  stack: number;
+  seed: number;
+}
+
+/**
+ * One core's application as arm-none-eabi-ld lays it out: a 0x200-byte vector table (SP, Thumb reset handler
+ * into .text), .text, 64 KiB of .rodata, 32 KiB of .data run from RAM and stored after .rodata (LMA != VMA),
+ * 16 KiB of .bss, 2000 function symbols. Content is pseudo-random from `seed`; `flashBytes` of flash in all.
+ */
+export function writeCortexMElf(spec: CortexMElfSpec): Uint8Array {
+  const vectors = pseudoRandom(0x200, spec.seed);
+  const rodata = pseudoRandom(64 * 1024, spec.seed + 1);
+  const data = pseudoRandom(32 * 1024, spec.seed + 2);
+  const textBytes = spec.flashBytes - vectors.length - rodata.length - data.length;
+  if (textBytes <= 0) throw new Error(`writeCortexMElf: ${spec.flashBytes} bytes of flash is too small`);
+  const text = pseudoRandom(textBytes, spec.seed + 3);
+  const textAddr = spec.flash + vectors.length;
+  const rodataAddr = textAddr + textBytes;
+  const dataLma = rodataAddr + rodata.length;
+  const dv = new DataView(vectors.buffer);
+  dv.setUint32(0, spec.stack, true);
+  dv.setUint32(4, (textAddr + 1) | 1, true);
+  const symbols: ElfSymbolSpec[] = [];
+  const step = Math.max(4, Math.floor(textBytes / 2000) & ~3);
+  for (let i = 0; i < 2000 && i * step < textBytes; i++) {
+    symbols.push({ name: `fn_${i.toString(16).padStart(4, '0')}`, value: (textAddr + i * step) | 1, size: step, section: '.text', type: 2, global: i % 3 !== 0 });
+  }
+  symbols.push({ name: 'Reset_Handler', value: textAddr | 1, size: 64, section: '.text', type: 2, global: true });
+  symbols.push({ name: '_sidata', value: dataLma, section: '.rodata', global: true });
+  return writeElf32({
+    entry: textAddr | 1,
+    sections: [
+      { name: '.isr_vector', flags: SHF_ALLOC, addr: spec.flash, data: vectors },
+      { name: '.text', flags: SHF_ALLOC | SHF_EXECINSTR, addr: textAddr, data: text },
+      { name: '.rodata', flags: SHF_ALLOC, addr: rodataAddr, data: rodata },
+      { name: '.data', flags: SHF_ALLOC | SHF_WRITE, addr: spec.ram, data },
+      { name: '.bss', type: SHT_NOBITS, flags: SHF_ALLOC | SHF_WRITE, addr: spec.ram + data.length, size: 16 * 1024 },
+    ],
+    segments: [
+      { sections: ['.isr_vector', '.text', '.rodata'], flags: 5 },
+      { sections: ['.data', '.bss'], paddr: dataLma, flags: 6 },
+    ],
+    symbols,
+  });
+}

@@ -6,6 +6,8 @@ import { InspectOutputSchema } from '../src/formats/inspect-report.ts';
 import { ChipProfileSourceSchema } from '../src/layout/chip-schema.ts';
 import { RecipeSchema } from '../src/recipe/schema.ts';
 import { HeaderLayoutSourceSchema } from '../src/header/schema.ts';
+import { DiffReportSchema } from '../src/verify/report-schema.ts';
+import { DoctorReportSchema } from '../src/doctor/report-schema.ts';
 
 export const PUBLISHED: Record<string, z.ZodType> = {
   'inspect-report.schema.json': InspectOutputSchema,
@@ -14,4 +16,6 @@ export const PUBLISHED: Record<string, z.ZodType> = {
   'convert-manifest.schema.json': ManifestSchema,
   'recipe.schema.json': RecipeSchema,
   'header-layout.schema.json': HeaderLayoutSourceSchema,
+  'diff-report.schema.json': DiffReportSchema,
+  'doctor-report.schema.json': DoctorReportSchema,
 };

@@ -11,6 +11,11 @@ import { registerConvert } from './commands/convert.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerChips } from './commands/chips.ts';
 import { registerHeader } from './commands/header.ts';
+import { registerFlash } from './commands/flash.ts';
+import { registerRead } from './commands/read.ts';
+import { registerErase } from './commands/erase.ts';
+import { registerDiff } from './commands/diff.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { VERSION } from './version.ts';
 
 export const EXIT_INTERNAL = 5;
@@ -28,6 +33,11 @@ export function buildProgram(): Command {
   registerBuild(program);
   registerChips(program);
   registerHeader(program);
+  registerFlash(program);
+  registerRead(program);
+  registerErase(program);
+  registerDiff(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The conversion pipeline, as pure functions over bytes (no file access, no printing):
  *
- *   inputs ─ load (detect, decode) ─ assemble (targets by alt, overlap check)
+ *   inputs ─ load (detect, decode) ─ each input's steps (a recipe's header step) ─ assemble (targets by alt, overlap check)
  *          ─ per internal-flash target: align to the program unit, merge within erase sectors / merge gap
  *          ─ ConvertResult (targets + every pad, merge and overwrite applied + notes)
  *
@@ -16,8 +16,9 @@ import { flashMap } from './flash-map.ts';
 import { loadInput } from './load.ts';
 import { mergeFlashTarget } from './merge.ts';
 import { alignmentSettings } from './settings.ts';
+import { applySteps } from './steps.ts';
 import { resolveSuffix } from './suffix.ts';
-import type { ConvertInput, ConvertOptions, ConvertResult, ConvertedTarget, MergeRecord, PadRecord } from './types.ts';
+import type { ConvertInput, ConvertOptions, ConvertResult, ConvertedTarget, HeaderStepReport, MergeRecord, PadRecord } from './types.ts';
 
 export function convert(inputs: readonly ConvertInput[], opts: ConvertOptions = {}): ConvertResult {
   if (inputs.length === 0) throw new FwError('CONVERT_NO_INPUTS', 'no input files: give at least one', {}, EXIT_USAGE);
@@ -25,7 +26,8 @@ export function convert(inputs: readonly ConvertInput[], opts: ConvertOptions = 
   if (opts.chip !== undefined) {
     for (const w of opts.chip.warnings) notes.push({ code: 'CHIP_WARNING', severity: 'warning', message: w, location: {} });
   }
-  const loaded = inputs.map((i) => loadInput(i, opts, notes));
+  const headers: HeaderStepReport[] = [];
+  const loaded = inputs.map((i) => applySteps(loadInput(i, opts, notes), i, opts.chip, notes, headers));
   const flash = flashMap(opts.chip);
   const alignment = alignmentSettings(opts, loaded, flash, notes);
   const assembled = assembleTargets(loaded, {
@@ -61,6 +63,7 @@ export function convert(inputs: readonly ConvertInput[], opts: ConvertOptions = 
     merges,
     overwrites: assembled.overwrites,
     suffix: resolveSuffix(opts.suffix, loaded, notes),
+    headers,
     notes,
   };
   if (opts.chip !== undefined) result.chip = opts.chip;

@@ -6,11 +6,12 @@
  * options give the same manifest on every machine. Paths are relative to the manifest's own folder, with `/`.
  */
 import { z } from 'zod';
-import { ElementSchema, MergeSchema, OutputFormatSchema, OverwriteSchema, PadSchema, Sha256Hex, SuffixValuesSchema } from './report-schema.ts';
+import { MANIFEST_VERSION } from './manifest.ts';
+import { ElementSchema, MergeSchema, OutputFormatSchema, OverwriteSchema, PadSchema, Sha256Hex, SlotSchema, SuffixValuesSchema } from './report-schema.ts';
 
 const count = z.number().int().min(0);
 
-export const MANIFEST_VERSION = 1;
+export { MANIFEST_VERSION };
 
 export const ManifestSchema = z
   .object({
@@ -57,6 +58,26 @@ export const ManifestSchema = z
     pads: z.array(PadSchema),
     merges: z.array(MergeSchema),
     overwrites: z.array(OverwriteSchema),
+    headers: z
+      .array(
+        z
+          .object({
+            input: z.string().describe('relative to the manifest folder'),
+            layout: z.string(),
+            slot: SlotSchema,
+            runSlot: SlotSchema,
+            headerStart: count,
+            headerSize: count,
+            payloadStart: count,
+            payloadSize: count,
+            loadAddress: count,
+            options: z.record(z.string(), z.string()).describe('every layout option with the value used (version, crc...)'),
+            fields: z.record(z.string(), z.union([count, z.string()])).describe('every header field as written: integers as numbers, bytes as lower-case hex'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('image headers put on inputs by recipe header steps (absent when there are none)'),
   })
   .strict()
   .meta({ $id: 'https://dfukit.dev/schemas/convert-manifest.schema.json', title: 'dfukit conversion manifest (--manifest)' });

@@ -2,11 +2,14 @@
  * The manifest (`--manifest`, recipe `manifest:`): what was written, checkable without dfukit. Built from the
  * report, so the two never disagree; paths are supplied by the caller relative to the manifest's folder.
  */
-import { sha256Hex } from '../core/sha256.ts';
-import { MANIFEST_VERSION, type Manifest } from './manifest-schema.ts';
+import { PORTABLE_DIGESTS, type Digests } from './digests.ts';
+import type { Manifest } from './manifest-schema.ts';
 import type { ConvertReport } from './report-schema.ts';
 
 export type { Manifest } from './manifest-schema.ts';
+
+/** Format version of the manifest. Here, not in manifest-schema.ts, so that writing a manifest never loads zod. */
+export const MANIFEST_VERSION = 1;
 
 export interface ManifestPaths {
   /** Per report input, its path relative to the manifest folder. */
@@ -15,7 +18,7 @@ export interface ManifestPaths {
   outputs: readonly string[];
 }
 
-export function buildManifest(report: ConvertReport, inputBytes: readonly Uint8Array[], paths: ManifestPaths): Manifest {
+export function buildManifest(report: ConvertReport, inputBytes: readonly Uint8Array[], paths: ManifestPaths, digests: Digests = PORTABLE_DIGESTS): Manifest {
   return {
     manifestVersion: MANIFEST_VERSION,
     generator: 'dfukit',
@@ -30,7 +33,7 @@ export function buildManifest(report: ConvertReport, inputBytes: readonly Uint8A
       path: paths.inputs[i]!,
       format: input.format,
       size: input.fileSize,
-      sha256: sha256Hex(inputBytes[i]!),
+      sha256: digests.sha256Hex(inputBytes[i]!),
       ...(input.alt !== undefined ? { alt: input.alt } : {}),
       ...(input.address !== undefined ? { address: input.address } : {}),
     })),
@@ -48,6 +51,26 @@ export function buildManifest(report: ConvertReport, inputBytes: readonly Uint8A
     pads: report.pads,
     merges: report.merges,
     overwrites: report.overwrites,
+    ...(report.headers !== undefined
+      ? {
+          headers: report.headers.map((h) => {
+            const i = report.inputs.findIndex((x) => x.name === h.input);
+            return {
+              input: i >= 0 ? paths.inputs[i]! : h.input,
+              layout: h.layout,
+              slot: h.slot,
+              runSlot: h.runSlot,
+              headerStart: h.headerStart,
+              headerSize: h.headerSize,
+              payloadStart: h.payloadStart,
+              payloadSize: h.payloadSize,
+              loadAddress: h.loadAddress,
+              options: h.options,
+              fields: Object.fromEntries(h.fields.map((f) => [f.name, f.value])),
+            };
+          }),
+        }
+      : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  * same inputs and options. Writing files and the manifest is the caller's (it knows the paths).
  */
 import { convert } from './convert.ts';
+import type { Digests } from './digests.ts';
 import { encodeOutput, type EncodedOutput, type OutputFormat } from './output.ts';
 import { buildReport, type ConvertReport } from './report.ts';
 import type { ConvertInput, ConvertOptions, ConvertResult } from './types.ts';
@@ -13,6 +14,8 @@ export interface ConversionRequest {
   options: ConvertOptions;
   /** Paths as they should appear in the report (as given), with their formats. */
   outputs: { path: string; format: OutputFormat }[];
+  /** CRC-32 and SHA-256 for the report; default: the portable ones (digests.ts). */
+  digests?: Digests;
 }
 
 export interface ConversionOutcome {
@@ -24,5 +27,5 @@ export interface ConversionOutcome {
 export function runConversion(req: ConversionRequest): ConversionOutcome {
   const result = convert(req.inputs, req.options);
   const outputs = req.outputs.map((o) => ({ path: o.path, encoded: encodeOutput(result, o.format, o.path) }));
-  return { result, outputs, report: buildReport(result, outputs) };
+  return { result, outputs, report: buildReport(result, outputs, req.digests) };
 }

@@ -55,6 +55,41 @@ export const ElementSchema = z
   })
   .strict();
 
+export const SlotSchema = z.object({ name: z.string(), start: u32, size: count }).strict();
+
+export const HeaderFieldSchema = z
+  .object({
+    name: z.string(),
+    offset: count.describe('from the header start'),
+    size: count,
+    type: z.string().describe('u8, u16, u32, bytes[N]'),
+    address: u32,
+    value: z.union([count, z.string()]).describe('integers as numbers; byte strings (digests) as lower-case hex'),
+    display: z.string().describe('the value as a human reads it'),
+  })
+  .strict();
+
+export const HeaderStepSchema = z
+  .object({
+    input: z.string().describe('the input the header was put on, as named in the report'),
+    alt: count,
+    layout: z.string(),
+    slot: SlotSchema.describe('the slot the image is stored in'),
+    runSlot: SlotSchema.describe('the slot the image runs from: the same slot, or slot A for a staging copy'),
+    headerStart: u32,
+    headerSize: count,
+    headerSpace: z.enum(['added', 'reserved']).describe('added: in front of the payload; reserved: in space the image held for it'),
+    payloadStart: u32,
+    payloadSize: count,
+    loadAddress: u32.describe("run address of the payload's vector table"),
+    options: z.record(z.string(), z.string()).describe('every layout option with the value used'),
+    fields: z.array(HeaderFieldSchema).describe('every header field as written'),
+    written: z.array(z.object({ start: u32, end: end32, what: z.string() }).strict()).describe('what the step wrote besides the payload'),
+    notes: z.array(z.string()),
+  })
+  .strict()
+  .describe("an image header put on an input's image (recipe inputs[].header)");
+
 export const OutputFormatSchema = z.enum(['dfu', 'hex', 'srec', 'bin']);
 
 export const SuffixValuesSchema = z.object({ vid: u16, pid: u16, bcdDevice: u16 }).strict();
@@ -117,6 +152,7 @@ export const ConvertReportSchema = z
     overwrites: z.array(OverwriteSchema),
     suffix: SuffixValuesSchema.extend({ from: z.enum(['options', 'input', 'default']) }).strict(),
     entry: u32.optional(),
+    headers: z.array(HeaderStepSchema).optional().describe('headers put on inputs by recipe header steps (absent when there are none)'),
     notes: z.array(NoteSchema),
     outputs: z.array(
       z
@@ -137,3 +173,4 @@ export const ConvertReportSchema = z
 export type ConvertReport = z.infer<typeof ConvertReportSchema>;
 export type ElementReport = ConvertReport['targets'][number]['elements'][number];
 export type OutputReport = ConvertReport['outputs'][number];
+export type HeaderStepReport = z.infer<typeof HeaderStepSchema>;

@@ -1,14 +1,13 @@
 /** The conversion report (`--json`, and the source of the human rendering and of the manifest). */
-import { crc32 } from '../core/crc.ts';
-import { sha256Hex } from '../core/sha256.ts';
 import { overlaps } from '../core/range.ts';
+import { PORTABLE_DIGESTS, type Digests } from './digests.ts';
 import type { EncodedOutput } from './output.ts';
 import type { ConvertReport, ElementReport } from './report-schema.ts';
 import type { ConvertResult, ConvertedTarget } from './types.ts';
 
 export type { ConvertReport } from './report-schema.ts';
 
-export function elementReports(t: ConvertedTarget): (ElementReport & { inputs: string[] })[] {
+export function elementReports(t: ConvertedTarget, digests: Digests = PORTABLE_DIGESTS): (ElementReport & { inputs: string[] })[] {
   return t.image.segments.map((s, index) => {
     const range = { start: s.addr, end: s.addr + s.data.length };
     return {
@@ -16,14 +15,18 @@ export function elementReports(t: ConvertedTarget): (ElementReport & { inputs: s
       address: s.addr,
       end: range.end,
       size: s.data.length,
-      crc32: crc32(s.data),
-      sha256: sha256Hex(s.data),
+      crc32: digests.crc32(s.data),
+      sha256: digests.sha256Hex(s.data),
       inputs: t.contributions.filter((c) => c.ranges.some((r) => overlaps(r, range))).map((c) => c.input),
     };
   });
 }
 
-export function buildReport(result: ConvertResult, outputs: readonly { path: string; encoded: EncodedOutput }[]): ConvertReport {
+export function buildReport(
+  result: ConvertResult,
+  outputs: readonly { path: string; encoded: EncodedOutput }[],
+  digests: Digests = PORTABLE_DIGESTS,
+): ConvertReport {
   const a = result.alignment;
   const c = result.chip;
   const report: ConvertReport = {
@@ -56,7 +59,7 @@ export function buildReport(result: ConvertResult, outputs: readonly { path: str
       kind: t.kind,
       aligned: t.aligned,
       size: t.image.size,
-      elements: elementReports(t),
+      elements: elementReports(t, digests),
     })),
     pads: result.pads.map((p) => ({ alt: p.alt, start: p.start, end: p.end, size: p.end - p.start, fill: p.fill, reason: p.reason })),
     merges: result.merges.map((m) => ({
@@ -71,12 +74,13 @@ export function buildReport(result: ConvertResult, outputs: readonly { path: str
     overwrites: result.overwrites.map((o) => ({ alt: o.alt, start: o.start, end: o.end, size: o.end - o.start, previous: o.previous, by: o.by })),
     suffix: { vid: result.suffix.vid, pid: result.suffix.pid, bcdDevice: result.suffix.bcdDevice, from: result.suffix.from },
     ...(result.entry !== undefined ? { entry: result.entry } : {}),
+    ...(result.headers.length > 0 ? { headers: result.headers } : {}),
     notes: result.notes,
     outputs: outputs.map((o) => ({
       path: o.path,
       format: o.encoded.format,
       size: o.encoded.bytes.length,
-      sha256: sha256Hex(o.encoded.bytes),
+      sha256: digests.sha256Hex(o.encoded.bytes),
       ...(o.encoded.start !== undefined ? { start: o.encoded.start } : {}),
     })),
   };

@@ -8,6 +8,9 @@ import type { Range } from '../core/range.ts';
 import type { FormatName } from '../formats/types.ts';
 import type { MemoryImage } from '../image/memory-image.ts';
 import type { ChipProfile } from '../layout/chip-types.ts';
+import type { HeaderStepReport } from './report-schema.ts';
+
+export type { HeaderStepReport } from './report-schema.ts';
 
 export interface ConvertInput {
   /** The path as the user gave it (relative, never made absolute): used in reports, errors and element sources. */
@@ -17,6 +20,33 @@ export interface ConvertInput {
   address?: number;
   /** `--alt ALT:FILE`: the DFU alternate setting this input goes to (default 0, the internal flash). */
   alt?: number;
+  /** Edits of this input's image, in order, after it is read and before it is combined with the others. */
+  steps?: readonly ImageStep[];
+}
+
+/** What an image step is told about the input it edits. */
+export interface ImageStepContext {
+  /** The input's name (as given). */
+  input: string;
+  alt: number;
+  chip?: ChipProfile;
+}
+
+export interface ImageStepResult {
+  image: MemoryImage;
+  /** A header step's report: the header as written. */
+  header?: HeaderStepReport;
+  notes?: Note[];
+}
+
+/**
+ * An edit of one input's image: a header step (recipe `inputs[].header`) puts an A/B image header on it.
+ * The library runs steps without knowing what they are, so converting loads no header code unless a step
+ * exists; the step itself reports errors where its caller can place them (the recipe line).
+ */
+export interface ImageStep {
+  readonly kind: 'header';
+  apply(image: MemoryImage, ctx: ImageStepContext): ImageStepResult;
 }
 
 export interface SuffixValues {
@@ -131,5 +161,7 @@ export interface ConvertResult {
   suffix: SuffixValues & { from: 'options' | 'input' | 'default' };
   /** Entry point for HEX/S-record output: the one all inputs that state an entry agree on. */
   entry?: number;
+  /** Headers put on inputs by their steps, in input order. */
+  headers: HeaderStepReport[];
   notes: Note[];
 }

@@ -53,7 +53,7 @@ export interface UsbConfiguration {
 export interface DfuTransport {
   readonly vendorId: number;
   readonly productId: number;
-  /** bcdDevice split as WebUSB does (0x2200 → 2.2.0). */
+  /** bcdDevice split as WebUSB does: major = high byte, minor and subminor = the two nibbles of the low byte (0x2200 → 34.0.0). */
   readonly deviceVersionMajor: number;
   readonly deviceVersionMinor: number;
   readonly deviceVersionSubminor: number;

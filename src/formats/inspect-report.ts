@@ -128,6 +128,59 @@ export const TextRecordsSchema = z
   })
   .strict();
 
+/** One field of a stored image header: what is stored, what it should be (the shape of `dfukit header verify --json`). */
+export const HeaderFieldCheckSchema = z
+  .object({
+    name: z.string(),
+    offset: count.describe('from the header start'),
+    size: count,
+    type: z.string().describe('u8, u16, u32, bytes[N]'),
+    address: u32,
+    stored: z.union([count, z.string()]).describe('integers as numbers; byte strings (digests) as lower-case hex'),
+    storedDisplay: z.string(),
+    expected: z.union([count, z.string()]).optional().describe('the value computed from the image, when it can be'),
+    expectedDisplay: z.string().optional(),
+    status: z.enum(['ok', 'mismatch', 'info', 'unchecked']).describe('ok: stored = computed; mismatch: differs (see code); info: stored value reported, nothing to compare; unchecked: not computable'),
+    code: z.string().optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const HeaderFindingSchema = z
+  .object({
+    code: z.string(),
+    severity: z.enum(['error', 'warning', 'info']),
+    message: z.string(),
+    field: z.string().optional(),
+    address: u32.optional(),
+  })
+  .strict();
+
+export const InspectHeaderSchema = z
+  .object({
+    alt: count.describe('the target holding the header'),
+    layout: z.string().describe('the header layout whose magic is at `address` (dfukit header describe LAYOUT)'),
+    address: u32.describe('header start: the start of a segment / element'),
+    valid: z.boolean().describe('every check a bootloader following the layout makes passes'),
+    reason: HeaderFindingSchema.optional().describe('the first error in check order: why a bootloader rejects it'),
+    slot: z
+      .object({ name: z.string(), start: u32, size: count })
+      .strict()
+      .describe('inspect knows no slots: the slot the header implies (its slot_size field, else the data)'),
+    geometry: z
+      .object({ headerStart: u32, headerSize: count, payloadStart: u32, payloadSize: count, loadAddress: u32 })
+      .strict()
+      .optional()
+      .describe('absent when the stored sizes are unusable'),
+    version: z.string().optional().describe('image version MAJ.MIN.REV+BUILD, for layouts that store one'),
+    options: z.record(z.string(), z.string()).describe('layout options as stored (or defaulted)'),
+    fields: z.array(HeaderFieldCheckSchema),
+    findings: z.array(HeaderFindingSchema).describe('in check order'),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).describe('facts the layout adds (MCUboot: TLVs, trailer)'),
+  })
+  .strict()
+  .describe('an A/B image header found at the start of a segment, every field stored vs computed');
+
 export const InspectReportSchema = z
   .object({
     file: z.string(),
@@ -142,6 +195,7 @@ export const InspectReportSchema = z
     elf: ElfSchema.optional(),
     text: TextRecordsSchema.optional(),
     leniencies: z.array(z.string()).describe('leniencies the reader applied (each also listed in notes)'),
+    headers: z.array(InspectHeaderSchema).optional().describe('image headers of a known layout at segment starts (absent when there are none)'),
     notes: z.array(NoteSchema),
   })
   .strict()
@@ -152,3 +206,4 @@ export const InspectOutputSchema = z.array(InspectReportSchema).meta({ title: 'd
 export type InspectReport = z.infer<typeof InspectReportSchema>;
 export type TargetReport = z.infer<typeof TargetSchema>;
 export type VectorTableReport = z.infer<typeof VectorTableSchema>;
+export type InspectHeaderReport = z.infer<typeof InspectHeaderSchema>;

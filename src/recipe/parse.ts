@@ -5,16 +5,41 @@
  * schema, RECIPE_VALUE for values the schema cannot judge (a size that overflows, an unknown extension).
  */
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { EXIT_BAD_INPUT, FwError, type Location } from '../core/errors.ts';
+import { EXIT_BAD_INPUT, FwError, isFwError, type Location } from '../core/errors.ts';
 import { parseNumber } from '../core/parse-number.ts';
 import { outputFormatFor, type OutputFormat } from '../convert/output.ts';
 import type { SuffixValues } from '../convert/types.ts';
-import { RecipeSchema, type RecipeSource } from './schema.ts';
+import { RecipeSchema, SLOT_NAME, type RecipeSource } from './schema.ts';
+
+/** A slot of the recipe's slot map, or given inline (the same shape as the header engine's `Slot`). */
+export interface RecipeSlot {
+  name: string;
+  start: number;
+  size: number;
+}
+
+/** An input's header step (`inputs[].header`), slots resolved, numbers parsed. */
+export interface RecipeHeaderStep {
+  layout: string;
+  slot: RecipeSlot;
+  runSlot?: RecipeSlot;
+  staging?: true;
+  /** The image version (layout option `version`) from the step's `version` key. */
+  version?: string;
+  /** The other layout options by name (`options`). */
+  options: Record<string, string | number | boolean>;
+  headerSize?: number;
+  headerOffset?: number;
+  padHeader?: true;
+  programUnit?: number;
+  vectorAlign?: number;
+}
 
 export interface RecipeInput {
   path: string;
   address?: number;
   alt?: number;
+  header?: RecipeHeaderStep;
 }
 
 export interface RecipeOutput {
@@ -34,6 +59,8 @@ export interface Recipe {
   mergeGap?: number;
   overwrite: boolean;
   lenient?: string[];
+  /** The slot map, in the recipe's order (the first is slot A). */
+  slots: RecipeSlot[];
   inputs: RecipeInput[];
   targetNames: Map<number, string>;
   suffix: Partial<SuffixValues>;
@@ -44,6 +71,15 @@ export interface Recipe {
 }
 
 type Path = readonly PropertyKey[];
+
+/**
+ * `e` relocated to the recipe node at `path`, its message prefixed with that node's name. A usage error
+ * (exit 2) becomes bad input (exit 3): the recipe is the input that is wrong.
+ */
+export function atRecipe(recipe: Recipe, path: readonly (string | number)[], e: unknown, what: string): unknown {
+  if (!isFwError(e)) return e;
+  return new FwError(e.code, `${what}: ${e.message}`, recipe.locate(path), e.exitStatus === 2 ? 3 : e.exitStatus);
+}
 
 class Locator {
   constructor(
@@ -109,8 +145,15 @@ export function parseRecipe(text: string, file: string): Recipe {
       if (issue.code === 'unrecognized_keys') {
         return { where: loc.key(issue.path, issue.keys[0]!), text: `${dotted(issue.path)}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` };
       }
+      if (issue.code === 'invalid_key') {
+        const key = String(issue.path[issue.path.length - 1]);
+        return { where: loc.key(issue.path.slice(0, -1), key), text: `${dotted(issue.path.slice(0, -1))}: '${key}': ${issue.issues[0]?.message ?? issue.message}` };
+      }
       const message = valueAt(data, issue.path) === undefined ? 'missing (required)' : issue.message.replace(/^Invalid input: /, '');
-      const text = issue.path[0] === 'steps' ? 'steps: no image steps exist in this version (reserved for A/B headers); remove them' : `${dotted(issue.path)}: ${message}`;
+      const text =
+        issue.path[0] === 'steps'
+          ? 'steps: no steps over the combined image exist in this version; an A/B header is a step of its input (inputs[].header)'
+          : `${dotted(issue.path)}: ${message}`;
       return { where: loc.path(issue.path), text };
     });
     const first = problems[0]!;
@@ -134,6 +177,69 @@ function resolve(src: RecipeSource, file: string, loc: Locator): Recipe {
       throw new FwError('RECIPE_ABSOLUTE_PATH', `${dotted(path)}: '${p}' is absolute; paths in a recipe are relative to the recipe file`, loc.path(path), EXIT_BAD_INPUT);
     }
     return p;
+  };
+
+  const slotOf = (v: string | { address: number | string; size: number | string }, name: string, path: Path): RecipeSlot => {
+    let start: number | undefined;
+    let size: number | undefined;
+    if (typeof v === 'string') {
+      const plus = v.indexOf('+');
+      start = parseNumber(v.slice(0, plus));
+      size = parseNumber(v.slice(plus + 1), { sizeSuffix: true });
+    } else {
+      start = num(v.address, [...path, 'address'], { max: 0xffffffff });
+      size = num(v.size, [...path, 'size'], { size: true });
+    }
+    if (start === undefined || size === undefined || size <= 0 || start + size > 0x1_0000_0000) {
+      throw new FwError('RECIPE_VALUE', `${dotted(path)}: ${JSON.stringify(v)} is not a slot inside the 32-bit address space (start and a size above 0)`, loc.path(path), EXIT_BAD_INPUT);
+    }
+    return { name, start, size };
+  };
+  const slots: RecipeSlot[] = Object.entries(src.slots ?? {}).map(([name, v]) => slotOf(v, name, ['slots', name]));
+  slots.forEach((a, i) => {
+    for (const b of slots.slice(0, i)) {
+      if (a.start < b.start + b.size && b.start < a.start + a.size) {
+        throw new FwError('RECIPE_VALUE', `slots.${a.name} overlaps slots.${b.name}`, loc.path(['slots', a.name]), EXIT_BAD_INPUT);
+      }
+    }
+  });
+  const slotRef = (v: string | { address: number | string; size: number | string }, fallbackName: string, path: Path): RecipeSlot => {
+    if (typeof v === 'string' && SLOT_NAME.test(v.trim())) {
+      const s = slots.find((x) => x.name === v.trim());
+      if (s === undefined) {
+        const known = slots.length > 0 ? `the slots are ${slots.map((x) => x.name).join(', ')}` : 'the recipe has no `slots` map';
+        throw new FwError('RECIPE_VALUE', `${dotted(path)}: no slot named '${v}' (${known})`, loc.path(path), EXIT_BAD_INPUT);
+      }
+      return s;
+    }
+    return slotOf(v, fallbackName, path);
+  };
+  type HeaderSource = NonNullable<RecipeSource['inputs'][number]['header']>;
+  const header = (h: HeaderSource, i: number): RecipeHeaderStep => {
+    const at = ['inputs', i, 'header'] as const;
+    const slot = slotRef(h.slot, 'slot', [...at, 'slot']);
+    if (h.version !== undefined && h.options?.version !== undefined) {
+      throw new FwError('RECIPE_VALUE', `${dotted([...at, 'version'])}: the version is given twice (also in options)`, loc.path([...at, 'version']), EXIT_BAD_INPUT);
+    }
+    const step: RecipeHeaderStep = { layout: h.layout, slot, options: { ...(h.options ?? {}) } };
+    if (h.version !== undefined) step.version = h.version;
+    if (h.runSlot !== undefined && h.staging === true) {
+      throw new FwError('RECIPE_VALUE', `${dotted([...at, 'staging'])}: give runSlot or staging, not both (staging takes runSlot from the slot map)`, loc.path([...at, 'staging']), EXIT_BAD_INPUT);
+    }
+    if (h.runSlot !== undefined) step.runSlot = slotRef(h.runSlot, 'run', [...at, 'runSlot']);
+    if (h.staging === true) {
+      if (slots.length === 0) throw new FwError('RECIPE_VALUE', `${dotted([...at, 'staging'])}: staging takes the slot the image is linked for from \`slots\`, and the recipe has none`, loc.path([...at, 'staging']), EXIT_BAD_INPUT);
+      step.staging = true;
+    }
+    const sizes = {
+      headerSize: num(h.headerSize, [...at, 'headerSize'], { size: true }),
+      headerOffset: num(h.headerOffset, [...at, 'headerOffset'], { size: true }),
+      programUnit: num(h.programUnit, [...at, 'programUnit'], { size: true }),
+      vectorAlign: num(h.vectorAlign, [...at, 'vectorAlign'], { size: true }),
+    };
+    for (const [k, v] of Object.entries(sizes)) if (v !== undefined) step[k as keyof typeof sizes] = v;
+    if (h.padHeader === true) step.padHeader = true;
+    return step;
   };
 
   const targetNames = new Map<number, string>();
@@ -168,8 +274,10 @@ function resolve(src: RecipeSource, file: string, loc: Locator): Recipe {
       const address = num(input.address, ['inputs', i, 'address'], { max: 0xffffffff });
       if (address !== undefined) r.address = address;
       if (input.alt !== undefined) r.alt = input.alt;
+      if (input.header !== undefined) r.header = header(input.header, i);
       return r;
     }),
+    slots,
     targetNames,
     suffix,
     outputs,

@@ -3,17 +3,14 @@
  * the recipe wrote it (relative to the recipe) and returns its bytes. Errors about a recipe value (unknown
  * chip, unreadable input, bad alignment) point at the recipe line that holds it.
  */
-import { FwError, isFwError } from '../core/errors.ts';
+import { FwError } from '../core/errors.ts';
 import type { ConversionRequest } from '../convert/pipeline.ts';
 import type { ConvertInput, ConvertOptions } from '../convert/types.ts';
 import { resolveChip } from '../layout/chips.ts';
-import type { Recipe } from './parse.ts';
+import { atRecipe, type Recipe } from './parse.ts';
+import { headerStep } from './steps.ts';
 
-/** `e` relocated to the recipe node at `path`, its message prefixed with that node's name. */
-export function atRecipe(recipe: Recipe, path: readonly (string | number)[], e: unknown, what: string): unknown {
-  if (!isFwError(e)) return e;
-  return new FwError(e.code, `${what}: ${e.message}`, recipe.locate(path), e.exitStatus === 2 ? 3 : e.exitStatus);
-}
+export { atRecipe } from './parse.ts';
 
 export function recipeRequest(recipe: Recipe, read: (path: string) => Uint8Array): ConversionRequest {
   let chip;
@@ -30,6 +27,8 @@ export function recipeRequest(recipe: Recipe, read: (path: string) => Uint8Array
     const key = recipe.flashSize !== undefined ? 'flashSize' : 'bankMode';
     throw new FwError('RECIPE_VALUE', `${key} needs chip`, recipe.locate([key]));
   }
+  // Header steps are checked (layout, options) before any input is read.
+  const steps = recipe.inputs.map((r, i) => (r.header !== undefined ? [headerStep(recipe, i, r.header)] : []));
   const inputs = recipe.inputs.map((r, i): ConvertInput => {
     let bytes: Uint8Array;
     try {
@@ -40,6 +39,7 @@ export function recipeRequest(recipe: Recipe, read: (path: string) => Uint8Array
     const input: ConvertInput = { name: r.path, bytes };
     if (r.address !== undefined) input.address = r.address;
     if (r.alt !== undefined) input.alt = r.alt;
+    if (steps[i]!.length > 0) input.steps = steps[i]!;
     return input;
   });
   const options: ConvertOptions = {

@@ -27,6 +27,11 @@ function rangeList(ranges: readonly { start: number; end: number }[]): string {
   return ranges.length > 4 ? `${shown} and ${ranges.length - 4} more ranges` : shown;
 }
 
+/** Digests shortened for a table cell (the JSON report keeps them whole). */
+function shorten(s: string, max = 40): string {
+  return s.length <= max || !/^[0-9a-f]+$/.test(s) ? s : `${s.slice(0, max - 11)}...${s.slice(-8)}`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -55,6 +60,15 @@ export function renderConvert(r: ConvertReport): string {
       rangeList(i.targets.flatMap((t) => t.ranges)),
     ]),
   );
+
+  for (const h of r.headers ?? []) {
+    const staging = h.runSlot.start !== h.slot.start ? `, a staging copy of slot ${h.runSlot.name} ${formatRange(h.runSlot.start, h.runSlot.start + h.runSlot.size)}` : '';
+    out += `header ${h.layout} on ${h.input}: slot ${h.slot.name} ${formatRange(h.slot.start, h.slot.start + h.slot.size)}${staging}\n`;
+    out += `  header ${formatRange(h.headerStart, h.headerStart + h.headerSize)} (${formatSize(h.headerSize)} bytes, ${h.headerSpace === 'added' ? 'added in front of the payload' : 'in space the image reserved'}), `;
+    out += `payload ${formatRange(h.payloadStart, h.payloadStart + h.payloadSize)} (${formatSize(h.payloadSize)} bytes), runs at ${hex32(h.loadAddress)}\n`;
+    out += `  options: ${Object.entries(h.options).map(([k, v]) => `${k} ${v}`).join(', ')}\n`;
+    out += table([['offset', 'field', 'value'], ...h.fields.map((f) => [hexN(f.offset, 2), f.name, shorten(f.display)])], '    ');
+  }
 
   const a = r.alignment;
   const where = a.flashFrom === 'chip' ? a.flash.map((f) => formatRange(f.start, f.end)).join(', ') : `${formatRange(a.flash[0]!.start, a.flash[0]!.end)} (STM32 default, no --chip)`;

@@ -1,6 +1,7 @@
 /** Human rendering of an inspect report: aligned columns, addresses as 0x08004000, sizes as 16384 (0x4000). */
-import { formatSize, hex32, hexN } from '../../core/format.ts';
-import type { InspectReport } from '../../formats/inspect-report.ts';
+import { formatRange, formatSize, hex32, hexN } from '../../core/format.ts';
+import type { InspectHeaderReport, InspectReport } from '../../formats/inspect-report.ts';
+import { cell, table as headerTable } from './header-table.ts';
 
 const FORMAT_TITLES: Record<InspectReport['format'], string> = {
   elf: 'ELF',
@@ -15,6 +16,29 @@ function table(rows: string[][], indent = '  '): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+const MARK: Record<string, string> = { ok: 'ok', mismatch: 'MISMATCH', info: '', unchecked: 'not checked' };
+
+/** One header found at a segment start: a summary line, then every field stored vs computed. */
+function renderHeader(h: InspectHeaderReport): string {
+  const version = h.version !== undefined ? `, version ${h.version}` : '';
+  const verdict = h.valid ? 'valid' : `INVALID - ${h.reason?.code ?? '?'}: ${h.reason?.message ?? ''}`;
+  let out = `    ${h.layout} header at ${hex32(h.address)}${version}: ${verdict}\n`;
+  const g = h.geometry;
+  if (g !== undefined) {
+    out += `      header ${formatSize(g.headerSize)} bytes, payload ${formatRange(g.payloadStart, g.payloadStart + g.payloadSize)} (${formatSize(g.payloadSize)} bytes), runs at ${hex32(g.loadAddress)}; slot size ${formatSize(h.slot.size)} (as stored: no slots given)\n`;
+  }
+  const rows = [['offset', 'field', 'stored', 'computed', '']];
+  for (const f of h.fields) {
+    const computed = f.expectedDisplay === undefined ? '' : f.expectedDisplay === f.storedDisplay ? '=' : cell(f.expectedDisplay);
+    rows.push([hexN(f.offset, 2), f.name, cell(f.storedDisplay), computed, [MARK[f.status] ?? f.status, f.code ?? '', f.note ?? ''].filter((x) => x !== '').join(' ')]);
+  }
+  out += headerTable(rows, '      ');
+  for (const x of h.findings) out += `      ${x.severity}: ${x.message} [${x.code}]\n`;
+  const details = Object.entries(h.details).filter(([k]) => k !== 'runsFrom');
+  if (details.length > 0) out += `      ${details.map(([k, v]) => `${k}: ${String(v)}`).join(', ')}\n`;
+  return out;
 }
 
 export function renderInspect(r: InspectReport): string {
@@ -54,6 +78,8 @@ export function renderInspect(r: InspectReport): string {
     for (const v of t.vectorTables) {
       out += `    vector table at ${hex32(v.address)}: initial SP ${hex32(v.initialSp)}, reset ${hex32(v.resetHandler)}${v.thumb ? ' (Thumb)' : ' (no Thumb bit!)'}${v.plausible ? '' : ' - does not look like a Cortex-M vector table'}\n`;
     }
+    const inTarget = (h: InspectHeaderReport): boolean => h.alt === t.alt && t.elements.some((e) => h.address >= e.address && h.address < e.end);
+    for (const h of (r.headers ?? []).filter(inTarget)) out += renderHeader(h);
   }
   if (r.entry !== undefined) out += `  entry point ${hex32(r.entry)}\n`;
   if (r.suffix !== undefined) {

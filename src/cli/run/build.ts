@@ -12,7 +12,7 @@ import { parseRecipe, type Recipe } from '../../recipe/parse.ts';
 import { atRecipe, recipeRequest } from '../../recipe/request.ts';
 import { checkLeniencies } from '../leniency.ts';
 import { renderConvert } from '../render/convert.ts';
-import { displayPath, writeConversion } from './convert.ts';
+import { displayPath, NODE_DIGESTS, writeConversion } from './convert.ts';
 
 export interface BuildPlan {
   recipe: Recipe;
@@ -55,7 +55,7 @@ export function planBuild(recipeFile: string): BuildPlan {
   const request = recipeRequest(recipe, (p) => readLiteral(fsPath(p)));
   let outcome: ConversionOutcome;
   try {
-    outcome = runConversion(request);
+    outcome = runConversion({ ...request, digests: NODE_DIGESTS });
   } catch (e) {
     // Usage-class errors about one input (a binary without an address...) belong to that input's recipe entry.
     const i = isFwError(e) && e.exitStatus === 2 ? recipe.inputs.findIndex((r) => r.path === e.location.file) : -1;

@@ -3,9 +3,12 @@
  * print the report. Also the file-side helpers `dfukit build` shares: display paths, atomic writes of the
  * outputs and the manifest with paths relative to the manifest.
  */
+import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import * as zlib from 'node:zlib';
 import { EXIT_USAGE, FwError } from '../../core/errors.ts';
+import { PORTABLE_DIGESTS, type Digests } from '../../convert/digests.ts';
 import { buildManifest, serializeManifest } from '../../convert/manifest.ts';
 import { outputFormatFor } from '../../convert/output.ts';
 import { runConversion, type ConversionOutcome } from '../../convert/pipeline.ts';
@@ -34,6 +37,15 @@ export interface ConvertCliOptions {
   lenient?: string[];
   json?: true;
 }
+
+/** zlib.crc32 exists from Node 20.15 (and 22.2); older Node 20 releases use the portable CRC. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** Node's native CRC-32 and SHA-256: the same values as the portable ones, several times faster on megabytes. */
+export const NODE_DIGESTS: Digests = {
+  crc32: nativeCrc32 !== undefined ? (data) => nativeCrc32(data) >>> 0 : PORTABLE_DIGESTS.crc32,
+  sha256Hex: (data) => createHash('sha256').update(data).digest('hex'),
+};
 
 /** `p` with `/` separators; an absolute path relative to the working directory (outputs never hold absolute paths). */
 export function displayPath(p: string): string {
@@ -65,7 +77,7 @@ export function manifestText(
   manifestPath: string,
 ): string {
   const rel = (p: string): string => relativeTo(manifestPath, p);
-  return serializeManifest(buildManifest(outcome.report, inputs.map((i) => i.bytes), { inputs: inputPaths.map(rel), outputs: outputPaths.map(rel) }));
+  return serializeManifest(buildManifest(outcome.report, inputs.map((i) => i.bytes), { inputs: inputPaths.map(rel), outputs: outputPaths.map(rel) }, NODE_DIGESTS));
 }
 
 /**
@@ -131,7 +143,7 @@ export function runConvert(specs: string[], opts: ConvertCliOptions): number {
       ...(opts.bcdDevice !== undefined ? { bcdDevice: opts.bcdDevice } : {}),
     },
   };
-  const outcome = runConversion({ inputs, options, outputs: [{ path: displayPath(opts.output), format }] });
+  const outcome = runConversion({ inputs, options, outputs: [{ path: displayPath(opts.output), format }], digests: NODE_DIGESTS });
   writeConversion(
     outcome,
     inputs,

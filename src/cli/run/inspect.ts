@@ -1,7 +1,13 @@
+/**
+ * `dfukit inspect`: decode each file, report what it holds, and verify any image header of a known layout
+ * found at the start of a segment (src/report/inspect-headers.ts).
+ */
 import type { FormatName } from '../../formats/types.ts';
-import { inspectBytes } from '../../formats/inspect.ts';
+import { decodeFile } from '../../formats/decode.ts';
+import { buildInspectReport } from '../../formats/inspect.ts';
 import type { InspectReport } from '../../formats/inspect-report.ts';
 import { readInput } from '../../node/files.ts';
+import { addHeaders } from '../../report/inspect-headers.ts';
 import { renderInspect } from '../render/inspect.ts';
 import { FwError } from '../../core/errors.ts';
 import { checkLeniencies } from '../leniency.ts';
@@ -23,12 +29,15 @@ export function runInspect(files: string[], opts: InspectOptions): number {
       const input = readInput(spec);
       // A raw binary without @ADDR is inspected at 0x08000000, the STM32 flash base, and says so.
       const assumed = input.address === undefined && (opts.format === 'bin' || opts.format === undefined);
-      const report = inspectBytes(input.path, input.bytes, {
+      const decoded = decodeFile(input.bytes, {
+        file: input.path,
         ...(opts.format !== undefined ? { format: opts.format } : {}),
         ...(opts.lenient !== undefined ? { lenient: opts.lenient } : {}),
         ...(opts.overwrite === true ? { overwrite: true } : {}),
         ...(input.address !== undefined ? { address: input.address } : assumed ? { address: 0x08000000 } : {}),
       });
+      const report = buildInspectReport(input.path, input.bytes, decoded);
+      addHeaders(report, decoded.decoded.targets);
       if (assumed && report.format === 'bin') {
         report.notes.push({
           code: 'BIN_ADDRESS_ASSUMED',

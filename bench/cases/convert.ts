@@ -66,7 +66,7 @@ function imageOf(path: string): MemoryImage {
   return decoded.targets[0]!.image;
 }
 
-/** Whether `peer` holds exactly the data bytes of `ours` at `ours`'s addresses where `peer` has data (pads aside). */
+/** Whether every byte the peer wrote equals dfukit's at that address (pads aside); `exact`: the ranges must be equal too. */
 function sameData(oursPath: string, peerPath: string, exact: boolean): string {
   if (!existsSync(peerPath)) return 'no output';
   const a = imageOf(oursPath);

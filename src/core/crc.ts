@@ -36,6 +36,23 @@ export function crc32Mpeg2(data: Uint8Array, prev = 0xffffffff): number {
   return c;
 }
 
+/** MPEG-2 slicing tables: T[k][i] = CRC of byte i followed by k zero bytes (4 tables, one 32-bit word per step). */
+const MPEG2_SLICED: Int32Array = (() => {
+  const t = new Int32Array(4 * 256);
+  for (let i = 0; i < 256; i++) t[i] = MPEG2_TABLE[i]! | 0;
+  for (let i = 0; i < 256; i++) {
+    let c = t[i]!;
+    for (let k = 1; k < 4; k++) {
+      c = (c << 8) ^ t[(c >>> 24) & 0xff]!;
+      t[k * 256 + i] = c;
+    }
+  }
+  return t;
+})();
+
+/** Whether 32-bit typed arrays read memory little-endian (every platform Node and browsers run on). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /**
  * The STM32 CRC unit fed with 32-bit writes of words read little-endian from memory (CRC->DR = *(uint32_t*)p):
  * the unit consumes each word MSB first, so the bytes of each word are processed in the order 3,2,1,0.
@@ -44,22 +61,28 @@ export function crc32Mpeg2(data: Uint8Array, prev = 0xffffffff): number {
  * Tail rule (length not a multiple of 4): the last partial word is completed with `tailFill` (default 0xFF,
  * the erased value, as if the bootloader read the next bytes of erased flash) and fed as a whole word.
  * This matches a bootloader that CRCs whole words over a range rounded up inside erased flash.
+ *
+ * One table step per word (slicing by 4): megabyte images in a few milliseconds.
  */
 export function crc32Stm32(data: Uint8Array, prev = 0xffffffff, tailFill = 0xff): number {
-  let c = prev >>> 0;
+  const t = MPEG2_SLICED;
+  let c = prev | 0;
   const whole = data.length & ~3;
-  const word = (b3: number, b2: number, b1: number, b0: number): void => {
-    c = ((c << 8) ^ (MPEG2_TABLE[((c >>> 24) ^ b3) & 0xff] as number)) >>> 0;
-    c = ((c << 8) ^ (MPEG2_TABLE[((c >>> 24) ^ b2) & 0xff] as number)) >>> 0;
-    c = ((c << 8) ^ (MPEG2_TABLE[((c >>> 24) ^ b1) & 0xff] as number)) >>> 0;
-    c = ((c << 8) ^ (MPEG2_TABLE[((c >>> 24) ^ b0) & 0xff] as number)) >>> 0;
+  const word = (w: number): void => {
+    const x = c ^ w;
+    c = t[768 + (x >>> 24)]! ^ t[512 + ((x >>> 16) & 0xff)]! ^ t[256 + ((x >>> 8) & 0xff)]! ^ t[x & 0xff]!;
   };
-  for (let i = 0; i < whole; i += 4) word(data[i + 3]!, data[i + 2]!, data[i + 1]!, data[i]!);
+  if (LITTLE_ENDIAN_HOST && (data.byteOffset & 3) === 0) {
+    const words = new Int32Array(data.buffer, data.byteOffset, whole >>> 2);
+    for (let i = 0; i < words.length; i++) word(words[i]!);
+  } else {
+    for (let i = 0; i < whole; i += 4) word(data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+  }
   const rest = data.length - whole;
   if (rest > 0) {
-    const b = [tailFill, tailFill, tailFill, tailFill];
-    for (let k = 0; k < rest; k++) b[k] = data[whole + k]!;
-    word(b[3]!, b[2]!, b[1]!, b[0]!);
+    let w = 0;
+    for (let k = 0; k < 4; k++) w |= (k < rest ? data[whole + k]! : tailFill) << (8 * k);
+    word(w);
   }
-  return c;
+  return c >>> 0;
 }

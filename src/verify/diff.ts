@@ -24,7 +24,7 @@
  *    Fewer than 16 bit-cleared bytes happen by chance in any rebuild (a 0x12 that became 0x10), so weak
  *    bit-clearing yields to the more specific header-only and to the image-level different-build verdict.
  */
-import { crc32Fast as crc32, crc32Stm32Fast as crc32Stm32 } from './crc-fast.ts';
+import { crc32, crc32Stm32 } from '../core/crc.ts';
 import { formatRange, formatSize, hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { alignDown, alignUp, type Range } from '../core/range.ts';

@@ -15,7 +15,10 @@ import { registerFlash } from './commands/flash.ts';
 import { registerRead } from './commands/read.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerVerify } from './commands/verify.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerEmulate } from './commands/emulate.ts';
+import { registerWeb } from './commands/web.ts';
 import { VERSION } from './version.ts';
 
 export const EXIT_INTERNAL = 5;
@@ -37,7 +40,10 @@ export function buildProgram(): Command {
   registerRead(program);
   registerErase(program);
   registerDiff(program);
+  registerVerify(program);
   registerDoctor(program);
+  registerEmulate(program);
+  registerWeb(program);
   return program;
 }
 

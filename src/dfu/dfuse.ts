@@ -10,11 +10,13 @@
  *
  * ROM quirk recoveries live here (DESIGN.md): the H74x/H75x rev V bank-2 erase that never leaves dfuDNBUSY
  * (§2.5 Q1) is ended with the CLRSTATUS pair CubeProgrammer ≥ 2.2.1 and Betaflight use, and reported to the
- * caller so it can check the sector by read-back.
+ * caller so it can check the sector by read-back; the same wedge after a data block is recovered the same way
+ * and reported for a read-back of the block. Both are switches in `DfuProtocol.recoveries` (quirks.ts).
  */
 import { hex32 } from '../core/format.ts';
 import { DFUSE_COMMAND, DFUSE_FIRST_DATA_BLOCK, dfuseBlockAddress } from './constants.ts';
 import { DfuError, stateError, statusError, transportError, type DfuContext } from './errors.ts';
+import { WEDGE_MIN_BUSY_POLLS } from './quirks.ts';
 import {
   dfuDNBUSY,
   dfuDNLOAD_IDLE,
@@ -84,6 +86,7 @@ export const DEFAULT_TIMEOUTS: DfuseTimeouts = {
 };
 
 export type EraseOutcome = 'erased' | 'recovered-q1';
+export type WriteOutcome = 'written' | 'recovered-q1';
 
 export type LeaveOutcome =
   /** GETSTATUS answered dfuMANIFEST / dfuMANIFEST-WAIT-RESET: the ROM is jumping. */
@@ -134,12 +137,14 @@ export class DfuseDevice {
    */
   async eraseSector(addr: number, sectorSize: number): Promise<EraseOutcome> {
     const ctx: DfuContext = { operation: 'erase', address: addr };
+    const rec = this.dfu.recoveries.wedgedBusyErase;
     try {
-      await this.dfu.dnloadAndWait(0, command(DFUSE_ERASE, addr), ctx, this.poll(this.timeouts.sectorEraseMs(sectorSize)));
+      await this.dfu.dnloadAndWait(0, command(DFUSE_ERASE, addr), ctx, { ...this.poll(this.timeouts.sectorEraseMs(sectorSize)), ...(rec ? { minBusyPolls: WEDGE_MIN_BUSY_POLLS } : {}) });
       return 'erased';
     } catch (e) {
-      if (!(e instanceof DfuError) || e.code !== 'DFU_TIMEOUT' || this.dfu.lastStatus?.state !== dfuDNBUSY) throw e;
+      if (!rec || !(e instanceof DfuError) || e.code !== 'DFU_TIMEOUT' || this.dfu.lastStatus?.state !== dfuDNBUSY) throw e;
       await this.clearWedgedBusy(ctx, e);
+      this.dfu.noteRecovery({ recovery: 'wedgedBusyErase', ref: 'Q1', operation: 'erase', address: addr, message: `dfuDNBUSY past the deadline; cleared with CLRSTATUS x2` });
       return 'recovered-q1';
     }
   }
@@ -185,6 +190,29 @@ export class DfuseDevice {
     }
   }
 
+  /**
+   * Option-byte write (AN3156 §5.1 on the option-bytes alt; dfu-util `:will-reset`): SET_ADDRESS, one DNLOAD of
+   * the whole image, GETSTATUS. The ROM answers dfuDNBUSY, programs the option bytes and resets (OBL_LAUNCH):
+   * the device vanishing is the expected outcome (`reset`). A ROM that stays answers dfuDNLOAD-IDLE (`stayed`).
+   */
+  async writeOptionBytes(address: number, data: Uint8Array): Promise<'reset' | 'stayed'> {
+    const ctx: DfuContext = { operation: 'option-byte write', address };
+    await this.setAddress(address, 'option-byte write');
+    await this.dfu.dnload(FIRST_DATA_BLOCK, data, { ...ctx, block: FIRST_DATA_BLOCK });
+    try {
+      for (let i = 0; i < 50; i++) {
+        const s = await this.dfu.getStatus(ctx);
+        if (s.state === dfuERROR || s.status !== OK) throw statusError(ctx, 'DNLOAD (option bytes)', s.state, s.status);
+        if (s.state === dfuDNLOAD_IDLE || s.state === dfuIDLE) return 'stayed';
+        await this.dfu.clock.sleep(Math.max(1, Math.min(s.pollTimeout, this.timeouts.pollCapMs)));
+      }
+      return 'stayed';
+    } catch (e) {
+      if (e instanceof DfuError && (e.code === 'DFU_DISCONNECTED' || e.code === 'DFU_TRANSPORT')) return 'reset';
+      throw e;
+    }
+  }
+
   /** Get Commands (UPLOAD block 0 in dfuIDLE, AN3156 §4.1): the command bytes the ROM supports. */
   async getCommands(): Promise<number[]> {
     const ctx = { operation: 'get commands' };
@@ -194,9 +222,23 @@ export class DfuseDevice {
     return [...b];
   }
 
-  /** One data block (wBlockNum ≥ 2) at pointer + (block − 2) × wTransferSize. */
-  async writeBlock(block: number, data: Uint8Array, address: number): Promise<DfuStatus> {
-    return this.dfu.dnloadAndWait(block, data, { operation: 'write', address, block }, this.poll(this.timeouts.blockMs));
+  /**
+   * One data block (wBlockNum ≥ 2) at pointer + (block − 2) × wTransferSize. Returns `recovered-q1` when the ROM
+   * stayed in dfuDNBUSY after it (the rev V wedge after a bank-2 write) and the CLRSTATUS pair brought it back to
+   * dfuIDLE: the caller must read the block back, and send SET_ADDRESS again before the next block.
+   */
+  async writeBlock(block: number, data: Uint8Array, address: number): Promise<WriteOutcome> {
+    const ctx: DfuContext = { operation: 'write', address, block };
+    const rec = this.dfu.recoveries.wedgedBusyWrite;
+    try {
+      await this.dfu.dnloadAndWait(block, data, ctx, { ...this.poll(this.timeouts.blockMs), ...(rec ? { minBusyPolls: WEDGE_MIN_BUSY_POLLS } : {}) });
+      return 'written';
+    } catch (e) {
+      if (!rec || !(e instanceof DfuError) || e.code !== 'DFU_TIMEOUT' || this.dfu.lastStatus?.state !== dfuDNBUSY) throw e;
+      await this.clearWedgedBusy(ctx, e);
+      this.dfu.noteRecovery({ recovery: 'wedgedBusyWrite', ref: 'Q1', operation: 'write', address, message: `dfuDNBUSY past the deadline after a write; cleared with CLRSTATUS x2` });
+      return 'recovered-q1';
+    }
   }
 
   /**

@@ -2,7 +2,8 @@
  * Executes a FlashPlan on a device: connect, (resume check), erase, write, verify, leave; and the single
  * operations `dfukit read` and `dfukit erase` run. The library never prints: progress goes to the caller's
  * `onEvent`, and every failure is a DfuError (FwError, exit 4; a verify mismatch exit 1) naming the operation,
- * address, request, DFU state and status.
+ * address, request, DFU state and status. Verify compares bytes; only a mismatch runs the read-back diff
+ * (plan/verify.ts), carried by the VerifyMismatchError.
  *
  * Retries: a block or sector whose request fails with an error status, a STALL or a wedged dfuDNBUSY is retried
  * a bounded number of times after recovering to dfuIDLE by state (CLRSTATUS in dfuERROR), re-sending
@@ -21,10 +22,12 @@ import type { ChipProfile } from '../layout/chip-types.ts';
 import { intersectRanges } from '../plan/plan.ts';
 import { resumePlan, type ResumeSector } from '../plan/resume.ts';
 import type { FlashPlan, LeaveFrom, PlanSector } from '../plan/types.ts';
+import type { DiffReport } from '../verify/report-schema.ts';
 import { openDfuDevice, type DeviceInfo } from './descriptors.ts';
 import { DEFAULT_TIMEOUTS, DfuseDevice, type DfuseTimeouts, type LeaveOutcome } from './dfuse.ts';
 import { abortedError, DfuError, isDfuError, transportError, type DfuContext, type DfuErrorCode } from './errors.ts';
 import { DfuProtocol, realClock, type Clock, type RequestCounts } from './protocol.ts';
+import { HOST_RECOVERIES, type RecoveryEvent, type RecoveryName, type RecoveryOption } from './quirks.ts';
 import type { DfuTransport } from './transport.ts';
 
 export interface DfuSession {
@@ -42,6 +45,8 @@ export interface ConnectOptions {
   readonly alt?: number;
   /** Use this wTransferSize instead of the descriptor's (dfu-util -t). */
   readonly transferSize?: number;
+  /** ROM quirk recoveries (quirks.ts): default all on; `false` is a plain DfuSe host. */
+  readonly recoveries?: RecoveryOption;
 }
 
 /** Deadlines from the profile's datasheet figures, with room: a deadline only ends a wedge, it never paces. */
@@ -80,7 +85,7 @@ export async function connect(transport: DfuTransport, profile: ChipProfile, opt
     throw transportError({ operation: 'connect' }, 'SET_INTERFACE', e);
   }
   const transferSize = opts.transferSize ?? info.transferSize;
-  const dfu = new DfuProtocol(transport, { interfaceNumber: info.interfaceNumber, clock: opts.clock ?? realClock });
+  const dfu = new DfuProtocol(transport, { interfaceNumber: info.interfaceNumber, clock: opts.clock ?? realClock, ...(opts.recoveries !== undefined ? { recoveries: opts.recoveries } : {}) });
   await dfu.recoverToIdle({ operation: 'connect' });
   return { transport, dfu, dfuse: new DfuseDevice(dfu, transferSize, timeoutsFor(profile, transferSize), info.transferSize), info, profile, alt };
 }
@@ -148,6 +153,7 @@ class Job {
   private readonly t0: number;
   private readonly w0: number;
   private readonly r0: number;
+  private readonly q0: number;
 
   constructor(s: DfuSession, opts: RunOptions) {
     this.s = s;
@@ -155,6 +161,24 @@ class Job {
     this.t0 = s.dfu.clock.now();
     this.w0 = performance.now();
     this.r0 = s.dfu.requestCount;
+    this.q0 = s.dfu.recoveryLog.length;
+  }
+
+  /** The job's recoveries: the Q1 lines as they happened, then one line per other recovery kind with its count. */
+  summary(): string[] {
+    const events = this.s.dfu.recoveryLog.slice(this.q0);
+    const byKind = new Map<RecoveryName, RecoveryEvent[]>();
+    for (const e of events) {
+      if (e.recovery === 'wedgedBusyErase' || e.recovery === 'wedgedBusyWrite') continue; // reported one by one
+      byKind.set(e.recovery, [...(byKind.get(e.recovery) ?? []), e]);
+    }
+    const out = [...this.recoveries];
+    for (const [kind, list] of byKind) {
+      const info = HOST_RECOVERIES[kind];
+      const q = info.profileQuirks.length > 0 ? `, ${info.profileQuirks[0]}` : '';
+      out.push(`${info.symptom}: ${list.length} time(s), ${info.action} (dfu-protocol.md §2.5 ${info.ref}${q}); first: ${list[0]!.operation}${list[0]!.address !== undefined ? ` at ${hex32(list[0]!.address)}` : ''}: ${list[0]!.message}`);
+    }
+    return out;
   }
 
   emit(e: FlashEvent): void {
@@ -274,6 +298,20 @@ async function checkErased(job: Job, sectors: readonly PlanSector[], erased: num
   }
 }
 
+/** After a Q1 recovery following a write: the block must read back as sent. */
+async function checkWritten(job: Job, addr: number, data: Uint8Array): Promise<void> {
+  const have = await job.s.dfuse.read(addr, data.length, 'write check');
+  await job.s.dfu.recoverToIdle({ operation: 'write check', address: addr });
+  const bad = have.findIndex((b, i) => b !== data[i]);
+  if (bad >= 0) {
+    throw new DfuError(
+      'DFU_STATE',
+      `write at ${hex32(addr)}: after the dfuDNBUSY recovery the block does not read back as written (${hex32(addr + bad)} reads 0x${have[bad]!.toString(16).toUpperCase().padStart(2, '0')}, expected 0x${data[bad]!.toString(16).toUpperCase().padStart(2, '0')}); run the same command with --resume`,
+      { operation: 'write', address: addr + bad },
+    );
+  }
+}
+
 /**
  * Where a failed block write can resume: reads the block back; undefined when it is all there already, else the
  * address of the first program unit that differs. A differing unit that is not erased cannot be programmed
@@ -331,16 +369,23 @@ async function writeRuns(job: Job, plan: FlashPlan): Promise<{ written: number; 
         ctx,
         async () => {
           if (done) return;
+          let outcome;
           if (from === b.addr) {
             if (needAddress) {
               await dfuse.setAddress(run.start, 'write');
               needAddress = false;
             }
-            await dfuse.writeBlock(b.block, data, b.addr);
+            outcome = await dfuse.writeBlock(b.block, data, b.addr);
           } else {
             await dfuse.setAddress(from, 'write');
             needAddress = true;
-            await dfuse.writeBlock(2, data.subarray(from - b.addr), from);
+            outcome = await dfuse.writeBlock(2, data.subarray(from - b.addr), from);
+          }
+          if (outcome === 'recovered-q1') {
+            // §2.5 Q1 after a write: the ROM is back in dfuIDLE; the block must be there, and the next one needs its SET_ADDRESS.
+            needAddress = true;
+            await checkWritten(job, b.addr, data);
+            job.recoveries.push(`write ${hex32(b.addr)}: the device stayed in dfuDNBUSY after the block; cleared with CLRSTATUS ×2 (H7 rev V bank 2, dfu-protocol.md §2.5 Q1) and the block checked by read-back`);
           }
         },
         async () => {
@@ -409,6 +454,27 @@ function verifyMismatch(plan: FlashPlan, device: MemoryImage): DfuError | undefi
 }
 
 /**
+ * DFU_VERIFY_MISMATCH (exit 1) with the diff of the image and the read-back (plan/verify.ts: each differing range
+ * classified, as `dfukit diff` and `dfukit verify --device` report it).
+ */
+export class VerifyMismatchError extends DfuError {
+  readonly report: DiffReport;
+  constructor(e: DfuError, report: DiffReport) {
+    super('DFU_VERIFY_MISMATCH', e.message, e.dfu, 1);
+    this.name = 'VerifyMismatchError';
+    this.report = report;
+  }
+}
+
+/** The fast byte compare; on a mismatch, the diff (loaded only then: equal read-backs never pay for it). */
+async function checkReadBack(plan: FlashPlan, device: MemoryImage, profile: ChipProfile): Promise<void> {
+  const bad = verifyMismatch(plan, device);
+  if (bad === undefined) return;
+  const { diffReadBack } = await import('../plan/verify.ts');
+  throw new VerifyMismatchError(bad, diffReadBack(plan, device, profile, { expected: { name: 'image' }, actual: { name: 'device read-back', format: 'read-back' } }));
+}
+
+/**
  * Runs `plan` on the session's device. With `resume`, reads the device back first (sector by sector) and runs
  * only what differs (plan/resume.ts).
  */
@@ -453,8 +519,7 @@ export async function executePlan(s: DfuSession, plan: FlashPlan, opts: FlashOpt
   if (run.verify.length > 0) {
     const total = run.verify.reduce((n, r) => n + r.end - r.start, 0);
     const device = await job.phase('verify', total, 'bytes', () => readRanges(job, run.verify, 'verify', 'verify'));
-    const bad = verifyMismatch(run, device);
-    if (bad !== undefined) throw bad;
+    await checkReadBack(run, device, s.profile);
     verified = total;
   } else if (w.written > 0) {
     // Leave the device in dfuIDLE, as dfu-util's abort-to-idle at the end of a download.
@@ -483,7 +548,7 @@ export async function executePlan(s: DfuSession, plan: FlashPlan, opts: FlashOpt
     bytesWritten: w.bytes,
     bytesVerified: verified,
     retries: job.retries,
-    recoveries: job.recoveries,
+    recoveries: job.summary(),
     ...(leave !== undefined ? { leave } : {}),
   };
 }
@@ -500,6 +565,23 @@ export async function readMemory(s: DfuSession, start: number, size: number, opt
   const job = new Job(s, opts);
   const img = await job.phase('read', size, 'bytes', () => readRanges(job, [{ start, end: start + size }], 'read', 'read'));
   return { bytes: img.read(start, size), deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests };
+}
+
+export interface ReadBackResult {
+  /** The bytes read, at their addresses. */
+  readonly image: MemoryImage;
+  readonly bytes: number;
+  readonly deviceMs: number;
+  readonly wallMs: number;
+  readonly requestCount: number;
+}
+
+/** `dfukit verify --device`: reads `ranges` (sorted, disjoint) back as a flash's verify phase does (phase `verify`). */
+export async function readBack(s: DfuSession, ranges: readonly Range[], opts: RunOptions = {}): Promise<ReadBackResult> {
+  const job = new Job(s, opts);
+  const bytes = ranges.reduce((n, r) => n + r.end - r.start, 0);
+  const image = await job.phase('verify', bytes, 'bytes', () => readRanges(job, ranges, 'verify', 'verify'));
+  return { image, bytes, deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests };
 }
 
 export interface EraseResult {
@@ -521,10 +603,10 @@ export async function eraseMemory(s: DfuSession, what: { sectors: readonly PlanS
       job.emit({ type: 'progress', phase: 'erase', done: 1, total: 1 });
     });
     await s.dfu.abort({ operation: 'mass erase' });
-    return { sectors: s.profile.sectors, mass: true, deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests, recoveries: job.recoveries };
+    return { sectors: s.profile.sectors, mass: true, deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests, recoveries: job.summary() };
   }
   const r = await job.phase('erase', what.sectors.length, 'sectors', () => eraseSectorList(job, what.sectors));
   if (r.recovered.length > 0) await checkErased(job, r.recovered, s.profile.erasedValue);
   await s.dfu.abort({ operation: 'erase' });
-  return { sectors: what.sectors, mass: false, deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests, recoveries: job.recoveries };
+  return { sectors: what.sectors, mass: false, deviceMs: job.deviceMs, wallMs: job.wallMs, requestCount: job.requests, recoveries: job.summary() };
 }

@@ -13,7 +13,9 @@
  *  - an overall deadline per operation (`deadlineMs`, measured on the injected clock), so a wedged dfuDNBUSY
  *    (H7 rev V bank 2: §2.5 Q1) ends in a named error or a recovery instead of a hang.
  * A STALLed GETSTATUS while busy is tolerated three times with the last poll timeout (STM32L4 ROMs STALL an
- * early poll, §2.5 Q2; dfu-util does the same).
+ * early poll, §2.5 Q2; dfu-util does the same), and a GETSTATUS that times out while busy (a ROM NAKing EP0
+ * through a 32-second mass erase behind a host with a control-transfer timeout, Q3) is polled again. Each of
+ * these ROM recoveries is a switch (`recoveries`, quirks.ts): off, the stack behaves as a plain DfuSe host.
  *
  * `sleep` and `now` are injected: real timers by default, the emulator's virtual clock in tests, so a
  * 30-second erase costs no wall time there.
@@ -21,7 +23,16 @@
 import { DFU_GETSTATUS_LENGTH, DFU_REQUEST, DFU_STATE, DFU_STATUS } from './constants.ts';
 import { DfuError, describeContext, statusError, stallError, stateError, transportError, type DfuContext } from './errors.ts';
 import { stateName, statusName } from './names.ts';
-import type { DfuTransport, UsbControlTransferParameters } from './transport.ts';
+import {
+  MAX_POLL_STALLS,
+  PLAIN_ZERO_POLL_LIMIT,
+  ZERO_TIMEOUT_BACKOFF,
+  resolveRecoveries,
+  type RecoveryEvent,
+  type RecoveryOption,
+  type Recoveries,
+} from './quirks.ts';
+import { TransportError, type DfuTransport, type UsbControlTransferParameters } from './transport.ts';
 
 /** DFU 1.1 §3 Table 3.2 bRequest codes and §6.1.2 bState/bStatus values, from the shared table (constants.ts). */
 export const DFU_DETACH = DFU_REQUEST.DETACH;
@@ -79,6 +90,8 @@ export interface PollOptions {
   readonly deadlineMs: number;
   /** Longest single sleep, whatever bwPollTimeout says. Default 5000 ms (dfu-util's USB timeout). */
   readonly pollCapMs?: number;
+  /** Busy answers (the first included) needed before the deadline may end the poll. Default 1. */
+  readonly minBusyPolls?: number;
 }
 
 /** Counts of requests sent, by DFU request name, plus SET_INTERFACE/GET_DESCRIPTOR. */
@@ -88,12 +101,9 @@ export interface ProtocolOptions {
   /** bInterfaceNumber of the DFU interface (wIndex of every class request). Default 0. */
   readonly interfaceNumber?: number;
   readonly clock?: Clock;
+  /** ROM quirk recoveries (quirks.ts); default all on, `false` for a plain DfuSe host. */
+  readonly recoveries?: RecoveryOption;
 }
-
-/** Polls 0 ms busy devices with these sleeps (then the last one on): fast for quick ops, bounded for slow ones. */
-const ZERO_TIMEOUT_BACKOFF = [1, 2, 4, 8, 16, 32, 50];
-/** STALLed GETSTATUS polls tolerated while busy (§2.5 Q2; dfu-util's limit). */
-const MAX_POLL_STALLS = 3;
 
 /**
  * One DFU interface of one device. Every request is counted (`counts`), and every failure is a `DfuError`
@@ -106,11 +116,22 @@ export class DfuProtocol {
   readonly counts: RequestCounts = {};
   /** The last GETSTATUS answer, for error messages. */
   lastStatus: DfuStatus | undefined;
+  readonly recoveries: Recoveries;
+  /** Every ROM recovery applied on this interface, in order. */
+  readonly recoveryLog: RecoveryEvent[] = [];
+  /** DfuErrors that wrap a transport timeout (the Q3 recovery tells them from other failures). */
+  private readonly timeouts = new WeakSet<DfuError>();
 
   constructor(transport: DfuTransport, opts: ProtocolOptions = {}) {
     this.transport = transport;
     this.interfaceNumber = opts.interfaceNumber ?? 0;
     this.clock = opts.clock ?? realClock;
+    this.recoveries = resolveRecoveries(opts.recoveries);
+  }
+
+  /** Records a recovery (quirks.ts) for the job's report. */
+  noteRecovery(e: RecoveryEvent): void {
+    this.recoveryLog.push(e);
   }
 
   /** Total class requests sent. */
@@ -147,7 +168,9 @@ export class DfuProtocol {
     try {
       r = await this.transport.controlTransferIn(this.setup(request, value), length);
     } catch (e) {
-      throw transportError(ctx, name, e);
+      const err = transportError(ctx, name, e);
+      if (e instanceof TransportError && e.kind === 'timeout') this.timeouts.add(err);
+      throw err;
     }
     if (r.status === 'stall') return undefined;
     if (r.status !== 'ok') throw new DfuError('DFU_TRANSPORT', `${ctx.operation}: ${name} ended with ${r.status}`, { operation: ctx.operation, request: name });
@@ -212,34 +235,81 @@ export class DfuProtocol {
   async poll(ctx: DfuContext, opts: PollOptions): Promise<DfuStatus> {
     const start = this.clock.now();
     const cap = opts.pollCapMs ?? 5000;
+    const rec = this.recoveries;
     let stalls = 0;
     let zeroPolls = 0;
+    let zeroTotal = 0;
+    let busyPolls = 0;
+    let timeouts = 0;
     let wait = 0;
+    const at = ctx.address !== undefined ? { address: ctx.address } : {};
     for (;;) {
-      const s = await this.getStatusOrStall(ctx);
-      if (s === undefined) {
+      let s: DfuStatus | undefined;
+      let timedOut = false;
+      try {
+        s = await this.getStatusOrStall(ctx);
+      } catch (e) {
+        // §2.5 Q3: the ROM NAKs EP0 until a long operation ends; a host with a control-transfer timeout sees the
+        // GETSTATUS time out. After a busy answer that only means "still busy".
+        if (!(rec.busyTimeout && busyPolls > 0 && e instanceof DfuError && this.timeouts.has(e))) throw e;
+        timedOut = true;
+        timeouts++;
+        busyPolls++;
+        wait = 0;
+      }
+      if (timedOut) {
+        // The timed-out request already took its time; poll again at once.
+      } else if (s === undefined) {
         // §2.5 Q2: an early poll STALLed; wait the last timeout again.
+        if (!rec.earlyPollStall) throw stallError(ctx, 'GETSTATUS', this.lastStatus?.state);
         if (++stalls > MAX_POLL_STALLS) throw stallError(ctx, 'GETSTATUS', this.lastStatus?.state);
+        this.noteRecovery({ recovery: 'earlyPollStall', ref: 'Q2', operation: ctx.operation, ...at, message: `GETSTATUS STALLed while busy; polled again after ${wait} ms` });
       } else {
         const busy = s.state === dfuDNBUSY || s.state === dfuDNLOAD_SYNC || s.state === dfuMANIFEST_SYNC;
-        if (!busy) return s;
+        if (!busy) {
+          if (timeouts > 0) {
+            this.noteRecovery({ recovery: 'busyTimeout', ref: 'Q3', operation: ctx.operation, ...at, message: `GETSTATUS timed out ${timeouts} time(s) while the device was busy (${Math.round(this.clock.now() - start)} ms in all); polled again` });
+          }
+          // One busy answer with bwPollTimeout 0 is how ROMs answer quick commands; more is the Q7 symptom.
+          if (zeroTotal > 1 && rec.zeroPollBackoff) {
+            this.noteRecovery({ recovery: 'zeroPollBackoff', ref: 'Q7', operation: ctx.operation, ...at, message: `bwPollTimeout 0 in ${zeroTotal} busy answer(s); polled with back-off` });
+          }
+          return s;
+        }
+        busyPolls++;
         if (s.pollTimeout > 0) {
           wait = Math.min(s.pollTimeout, cap);
           zeroPolls = 0;
-        } else wait = ZERO_TIMEOUT_BACKOFF[Math.min(zeroPolls++, ZERO_TIMEOUT_BACKOFF.length - 1)]!;
+        } else {
+          zeroTotal++;
+          if (rec.zeroPollBackoff) wait = ZERO_TIMEOUT_BACKOFF[Math.min(zeroPolls++, ZERO_TIMEOUT_BACKOFF.length - 1)]!;
+          else {
+            // A plain host honours bwPollTimeout 0 literally and gives up after dfu-util's 100 polls.
+            wait = 0;
+            if (++zeroPolls >= PLAIN_ZERO_POLL_LIMIT) {
+              throw new DfuError(
+                'DFU_TIMEOUT',
+                `${describeContext(ctx)}: the device answered dfuDNBUSY with bwPollTimeout 0 ${zeroPolls} times in a row (${Math.round(this.clock.now() - start)} ms)`,
+                { operation: ctx.operation, request: 'GETSTATUS', state: stateName(s.state), status: statusName(s.status), ...at, ...(ctx.block !== undefined ? { block: ctx.block } : {}) },
+              );
+            }
+          }
+        }
       }
       const elapsed = this.clock.now() - start;
-      if (elapsed >= opts.deadlineMs) {
+      if (elapsed >= opts.deadlineMs && busyPolls >= (opts.minBusyPolls ?? 1)) {
         const st = this.lastStatus;
+        const zero = st !== undefined && st.pollTimeout === 0 && zeroTotal > 0 ? `; bwPollTimeout 0 in ${zeroTotal} busy answer(s): the device never said how long to wait` : '';
+        const tmo = timeouts > 0 ? `; ${timeouts} GETSTATUS request(s) timed out` : '';
         throw new DfuError(
           'DFU_TIMEOUT',
-          `${describeContext(ctx)}: the device is still in ${stateName(st?.state ?? dfuDNBUSY)} after ${Math.round(elapsed)} ms (deadline ${Math.round(opts.deadlineMs)} ms, last bwPollTimeout ${st?.pollTimeout ?? 0} ms)`,
+          `${describeContext(ctx)}: the device is still in ${stateName(st?.state ?? dfuDNBUSY)} after ${Math.round(elapsed)} ms (deadline ${Math.round(opts.deadlineMs)} ms, last bwPollTimeout ${st?.pollTimeout ?? 0} ms${zero}${tmo})`,
           {
             operation: ctx.operation,
             request: 'GETSTATUS',
             state: stateName(st?.state ?? dfuDNBUSY),
             status: statusName(st?.status ?? OK),
-            ...(ctx.address !== undefined ? { address: ctx.address } : {}),
+            ...at,
             ...(ctx.block !== undefined ? { block: ctx.block } : {}),
           },
         );
@@ -268,6 +338,9 @@ export class DfuProtocol {
    * status; throws DFU_STATE when the device is in run-time mode or will not come back.
    */
   async recoverToIdle(ctx: DfuContext, opts: PollOptions = { deadlineMs: 5000 }): Promise<DfuStatus> {
+    // A plain host clears the status first, whatever the state (pydfu's init); a ROM that STALLs CLRSTATUS
+    // outside dfuERROR (§2.5 Q4) fails it.
+    if (!this.recoveries.clrStatusByState) await this.clrStatus(ctx);
     for (let attempt = 0; attempt < 4; attempt++) {
       let s = await this.getStatusOrStall(ctx);
       if (s === undefined) {
@@ -282,6 +355,8 @@ export class DfuProtocol {
           // A dfuDNBUSY that never ends (H7 rev V after a bank-2 erase, dfu-protocol.md §2.5 Q1, perhaps left by
           // an earlier process): CLRSTATUS moves those ROMs to dfuERROR, and the next round clears that.
           if (!(e instanceof DfuError) || e.code !== 'DFU_TIMEOUT') throw e;
+          if (!this.recoveries.wedgedBusyErase && !this.recoveries.wedgedBusyWrite) throw e;
+          this.noteRecovery({ recovery: 'wedgedBusyErase', ref: 'Q1', operation: ctx.operation, message: 'the device was still in dfuDNBUSY on connect or recovery; sent CLRSTATUS' });
           await this.clrStatus(ctx);
           continue;
         }
@@ -291,7 +366,8 @@ export class DfuProtocol {
           if (s.status === OK) return s;
           break;
         case dfuERROR:
-          await this.clrStatus(ctx);
+          // By state, CLRSTATUS is the request dfuERROR allows; should a ROM STALL it anyway, look again.
+          if (!(await this.out('CLRSTATUS', DFU_CLRSTATUS, 0, undefined, ctx)) && !this.recoveries.clrStatusByState) throw stallError(ctx, 'CLRSTATUS', s.state);
           continue;
         case dfuDNLOAD_IDLE:
         case dfuUPLOAD_IDLE:

@@ -235,6 +235,8 @@ export interface ProgramParams {
   readonly failAt?: { address: number; status: 'errPROG' | 'errVERIFY' | 'errWRITE' } | undefined;
   /** Write-protected program unit (by its address): errWRITE. */
   readonly isProtected?: ((addr: number) => boolean) | undefined;
+  /** Program unit (by its address) whose programming is silently lost (fault `program-drop`): counted, not stored. */
+  readonly isDropped?: ((addr: number) => boolean) | undefined;
 }
 
 export interface ProgramResult {
@@ -272,6 +274,10 @@ export function programNor(region: Region, addr: number, data: Uint8Array, p: Pr
       continue;
     }
     if (p.isProtected?.(u) === true) return { ...res, status: 'errWRITE', stoppedAt: u };
+    if (p.isDropped?.(u) === true) {
+      res.units++;
+      continue;
+    }
     const fail = p.failAt !== undefined && p.failAt.address >= cs && p.failAt.address < ce ? p.failAt : undefined;
     if (fail !== undefined && fail.status !== 'errVERIFY') return { ...res, status: fail.status, stoppedAt: u };
     // Erased check: the whole flash word on ECC flash, the bytes written on byte-programmable flash.

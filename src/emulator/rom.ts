@@ -863,6 +863,11 @@ export class RomCore {
     return this.faults.some((f) => f.kind === 'write-protected' && sectorAt(this.chip, f.address) === sectorAt(this.chip, addr) && sectorAt(this.chip, addr) !== undefined);
   }
 
+  private programDropped(addr: number): boolean {
+    const sector = sectorAt(this.chip, addr);
+    return sector !== undefined && this.faults.some((f) => f.kind === 'program-drop' && sectorAt(this.chip, f.address) === sector);
+  }
+
   private eraseFault(sector: FlashSector): Fault | undefined {
     return this.faults.find((f) => f.kind === 'erase-fail' && sectorAt(this.chip, f.address) === sector && this.faultUsable(f));
   }
@@ -1035,6 +1040,7 @@ export class RomCore {
           erased: this.memory.erased,
           failAt: fault !== undefined ? { address: fault.address, status: fault.status ?? 'errPROG' } : undefined,
           isProtected: p.region.kind === 'flash' ? (a) => this.writeProtected(a) : undefined,
+          isDropped: p.region.kind === 'flash' ? (a) => this.programDropped(a) : undefined,
         });
         units += res.units;
         for (const r of res.runs) {
@@ -1053,6 +1059,7 @@ export class RomCore {
       }
     }
     if (fault !== undefined && status !== 'OK') this.useFault(fault);
+    if (this.programDropped(addr)) note = `injected program drop: acknowledged, nothing stored${note !== undefined ? `; ${note}` : ''}`;
     const duration = Math.ceil((units * this.chip.timing.programUs.typ) / 1000);
     const wedge = status === 'OK' && this.hangRange('h7-revV-bank2-write-hang', addr, addr + data.length);
     return mk(status, duration, wedge ? 'wedge' : 'sync');

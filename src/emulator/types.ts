@@ -47,7 +47,13 @@ export type Fault =
    */
   | { kind: 'program-fail'; address: number; status?: 'errPROG' | 'errVERIFY' | 'errWRITE'; times?: number }
   /** The sector holding `address` is write-protected: its erase is silently skipped (AN2662: no error), a write fails with errWRITE. */
-  | { kind: 'write-protected'; address: number };
+  | { kind: 'write-protected'; address: number }
+  /**
+   * Writes into the sector holding `address` are acknowledged as usual (status OK, the same program time) but
+   * nothing is stored: the sector keeps what it held (erased after its erase). A write lost without an error
+   * (a loader that acknowledges a block it did not program): only a read-back finds it.
+   */
+  | { kind: 'program-drop'; address: number };
 
 export interface RomEmulatorOptions {
   /** A chip name for `resolveChip` (`stm32h743`, `STM32F405RG`...) or an already resolved profile. */

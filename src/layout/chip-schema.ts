@@ -260,6 +260,55 @@ export const PartSchema = z.strictObject({
   note: z.string().optional(),
 });
 
+/**
+ * Option-byte field maps (`optionBytes`): where each field of the family's option bytes sits in the bytes the
+ * ROM's option-bytes alt returns, so `dfukit option-bytes` decodes them (RDP level, write protection, boot
+ * addresses, bank mode) and encodes a change. Fields name the little-endian word that holds them (`address`,
+ * `size`), the bit range, and where the ROM image keeps a complement or a mirror that must change with them.
+ */
+export const OPTION_BYTE_FIELD_KINDS = ['rdp', 'flag', 'enum', 'number', 'boot-address', 'wrp-mask', 'wrp-start', 'wrp-end', 'bank-mode'] as const;
+
+export const OptionByteValueSchema = z.strictObject({
+  value: u32,
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).describe('short name for output and for `--set FIELD=NAME`'),
+  meaning: z.string().optional(),
+});
+
+export const OptionByteFieldSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).describe('field name as the reference manual spells it (RDP, nDBANK, BOOT_ADD0)'),
+    kind: z
+      .enum(OPTION_BYTE_FIELD_KINDS)
+      .describe('rdp: 0xAA level 0, 0xCC level 2, else 1; flag/enum/number: plain values; boot-address: value << addressShift; wrp-mask: one bit per sector; wrp-start/wrp-end: a protected page range; bank-mode: the bit that selects dual bank'),
+    address: u32.describe('address of the little-endian word that holds the field'),
+    size: z.literal([1, 2, 4]).describe('size of that word in bytes'),
+    lsb: z.number().int().min(0).max(31),
+    bits: z.number().int().min(1).max(32),
+    complement: u32.optional().describe('address of the word that stores the bitwise complement of the word at `address` (F7, L4, G4 images); a write updates it'),
+    mirrors: z.array(u32).min(1).optional().describe('other words that hold the same field (H7: the _PRG register of a _CUR one); a write sets them too'),
+    readOnly: z.boolean().optional().describe('a status bit the ROM reports but does not take'),
+    values: z.array(OptionByteValueSchema).min(1).optional().describe('named values (flag, enum, bank-mode)'),
+    addressShift: z.number().int().min(0).max(31).optional().describe('boot-address: address = value << addressShift'),
+    core: z.string().regex(/^[a-z][a-z0-9]*$/).optional().describe('the core (cores[].name) a boot address or per-core bit is for'),
+    boot: z.string().optional().describe('boot-address: when the core boots from it, e.g. "BOOT0 = 0"'),
+    bank: z.number().int().min(1).max(8).optional().describe('wrp-*: the bank whose sectors or pages the field protects'),
+    firstSector: z.number().int().min(0).max(1023).optional().describe('wrp-mask: sector number (in `bank`) of bit 0; default 0'),
+    activeLow: z.boolean().optional().describe('wrp-mask: a 0 bit protects its sector (nWRP)'),
+    area: z.string().regex(/^[A-Za-z0-9_]+$/).optional().describe('wrp-start/wrp-end: the protection area the pair describes (WRP1A)'),
+    dual: z.literal([0, 1]).optional().describe('bank-mode: the bit value that selects dual-bank mode'),
+    summary: z.string().min(1),
+  })
+  .describe('one option-byte field');
+
+export const OptionBytesSchema = z
+  .strictObject({
+    confidence: z.enum(['documented', 'reported', 'inferred']).describe('documented: bit positions read in the reference manual; reported: from third-party code; inferred: derived'),
+    fields: z.array(OptionByteFieldSchema).min(1),
+    note: z.string().optional(),
+    sources: Sources,
+  })
+  .describe('how to decode the bytes the option-bytes alt returns');
+
 export const ChipProfileSourceSchema = z
   .strictObject({
     profileFormat: z.literal(1),
@@ -275,6 +324,7 @@ export const ChipProfileSourceSchema = z
     dfu: DfuSchema,
     bootloader: BootloaderSchema,
     quirks: z.array(QuirkSchema),
+    optionBytes: OptionBytesSchema.optional().describe('option-byte field maps for `dfukit option-bytes` (absent: raw bytes only)'),
   })
   .meta({
     title: 'dfukit chip profile',
@@ -299,3 +349,6 @@ export type Quirk = z.infer<typeof QuirkSchema>;
 export type PartInfo = z.infer<typeof PartSchema>;
 export type MemoryKind = (typeof MEMORY_KINDS)[number];
 export type DfuAltKind = (typeof DFU_ALT_KINDS)[number];
+export type OptionByteField = z.infer<typeof OptionByteFieldSchema>;
+export type OptionBytesInfo = z.infer<typeof OptionBytesSchema>;
+export type OptionByteFieldKind = (typeof OPTION_BYTE_FIELD_KINDS)[number];

@@ -3,7 +3,7 @@
  * emulator) works with. Built by `resolveChip` from the compiled YAML data; sectors are expanded from the
  * run-length lists and numbered.
  */
-import type { BankMode, BootloaderInfo, CoreInfo, DfuInfo, MemoryRegion, Quirk, RamRegion, Timing } from './chip-schema.ts';
+import type { BankMode, BootloaderInfo, CoreInfo, DfuInfo, MemoryRegion, OptionBytesInfo, Quirk, RamRegion, Timing } from './chip-schema.ts';
 
 export type { BankMode } from './chip-schema.ts';
 
@@ -78,6 +78,8 @@ export interface ChipProfile {
   readonly timing: Timing;
   /** Quirks that apply to this part, flash size and bank mode (filtered by `parts`, `flashCodes`, `bankModes`). */
   readonly quirks: readonly Quirk[];
+  /** Option-byte field maps, when the profile has them. */
+  readonly optionBytes?: OptionBytesInfo;
   /** Things the caller should be told: a part/flash-size combination ST does not sell, an unknown package letter. */
   readonly warnings: readonly string[];
 }

@@ -384,7 +384,39 @@ export function validateChipProfile(p: ChipProfileSource, fileBase?: string): Ch
       add('CHIP_QUIRK_ALT', `quirk '${q.id}' names parser leniencies, which only layout-string quirks may`, [...qp, 'leniencies']);
     }
   });
+  validateOptionBytes(p, add);
   return issues;
+}
+
+/** Option-byte fields: inside an option-bytes memory, bits inside their word, the extras each kind needs. */
+function validateOptionBytes(p: ChipProfileSource, add: (code: string, message: string, path: IssuePath) => void): void {
+  const ob = p.optionBytes;
+  if (ob === undefined) return;
+  const regions = p.memories.filter((m) => m.kind === 'option-bytes');
+  const inside = (addr: number, size: number): boolean => regions.some((r) => addr >= r.start && addr + size <= r.start + r.size);
+  const names = new Set<string>();
+  const cores = new Set(p.cores.map((c) => c.name));
+  ob.fields.forEach((f, i) => {
+    const fp: IssuePath = ['optionBytes', 'fields', i];
+    if (names.has(f.name.toLowerCase())) add('CHIP_OB_FIELD', `option-byte field '${f.name}' is declared twice`, [...fp, 'name']);
+    names.add(f.name.toLowerCase());
+    if (f.address % f.size !== 0) add('CHIP_OB_FIELD', `option-byte field '${f.name}': ${hex32(f.address)} is not aligned to its ${f.size}-byte word`, [...fp, 'address']);
+    for (const [k, a] of [['address', f.address], ['complement', f.complement], ...(f.mirrors ?? []).map((m, j) => [`mirrors.${j}`, m] as const)] as const) {
+      if (a !== undefined && !inside(a, f.size)) add('CHIP_OB_FIELD', `option-byte field '${f.name}': ${k} ${hex32(a)} (+${f.size}) is outside the profile's option-bytes memories`, [...fp, k.split('.')[0]!]);
+    }
+    if (f.lsb + f.bits > 8 * f.size) add('CHIP_OB_FIELD', `option-byte field '${f.name}': bits ${f.lsb}..${f.lsb + f.bits - 1} do not fit a ${f.size}-byte word`, [...fp, 'bits']);
+    if (f.kind === 'rdp' && f.bits !== 8) add('CHIP_OB_FIELD', `option-byte field '${f.name}': RDP is an 8-bit field`, [...fp, 'bits']);
+    if (f.kind === 'boot-address' && f.addressShift === undefined) add('CHIP_OB_FIELD', `boot-address field '${f.name}' needs addressShift`, [...fp, 'kind']);
+    if (f.kind === 'bank-mode' && f.dual === undefined) add('CHIP_OB_FIELD', `bank-mode field '${f.name}' needs dual (the bit value that selects dual bank)`, [...fp, 'kind']);
+    if ((f.kind === 'wrp-mask' || f.kind === 'wrp-start' || f.kind === 'wrp-end') && f.bank === undefined) add('CHIP_OB_FIELD', `write-protection field '${f.name}' needs bank`, [...fp, 'kind']);
+    if ((f.kind === 'wrp-start' || f.kind === 'wrp-end') && f.area === undefined) add('CHIP_OB_FIELD', `write-protection range field '${f.name}' needs area`, [...fp, 'kind']);
+    if (f.core !== undefined && !cores.has(f.core)) add('CHIP_OB_FIELD', `option-byte field '${f.name}' names core '${f.core}', which cores does not declare`, [...fp, 'core']);
+  });
+  const areas = new Map<string, string[]>();
+  for (const f of ob.fields) if (f.area !== undefined) areas.set(f.area, [...(areas.get(f.area) ?? []), f.kind]);
+  for (const [area, kinds] of areas) {
+    if (!(kinds.includes('wrp-start') && kinds.includes('wrp-end'))) add('CHIP_OB_FIELD', `write-protection area '${area}' needs one wrp-start and one wrp-end field`, ['optionBytes', 'fields']);
+  }
 }
 
 /** Checks across profiles: part names must resolve to exactly one profile. */

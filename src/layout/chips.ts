@@ -300,6 +300,7 @@ export function resolveChip(name: string, opts: ResolveOptions = {}): ChipProfil
         (q.flashCodes === undefined || q.flashCodes.includes(variant.code)) &&
         (q.bankModes === undefined || q.bankModes.includes(bankMode)),
     ),
+    ...(profile.optionBytes !== undefined ? { optionBytes: profile.optionBytes } : {}),
     warnings,
   } satisfies ChipProfile);
 }

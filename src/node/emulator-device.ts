@@ -12,23 +12,27 @@ import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:f
 import { EXIT_DEVICE, EXIT_USAGE, FwError } from '../core/errors.ts';
 import { formatSize } from '../core/format.ts';
 import { parseNumber } from '../core/parse-number.ts';
-import type { Clock } from '../dfu/protocol.ts';
+import { realClock, type Clock } from '../dfu/protocol.ts';
 import { DfuError } from '../dfu/errors.ts';
 import type { DfuTransport } from '../dfu/transport.ts';
 import { createRomEmulator } from '../emulator/index.ts';
 import type { RomEmulator } from '../emulator/types.ts';
 import type { ChipProfile } from '../layout/chip-types.ts';
 import { resolveChip } from '../layout/chips.ts';
+import { formatUsbipUrl, parseUsbipUrl, UsbipTransport, type UsbipSpec } from './usbip-client.ts';
 
 export type DeviceSpec =
   | { readonly kind: 'emulator'; readonly part: string; readonly flashFile?: string; readonly quirks?: readonly string[]; readonly bootloader?: number | string }
-  | { readonly kind: 'usb'; readonly selector?: string };
+  | { readonly kind: 'usb'; readonly selector?: string }
+  /** `usbip://HOST:PORT[/BUSID]` (usbip-client.ts); `profile` is filled in once the device has been identified. */
+  | (UsbipSpec & { readonly kind: 'usbip'; readonly profile?: ChipProfile });
 
 const EXAMPLE = 'emulator:stm32h745, emulator:stm32f405,flash=f405.bin,quirks=profile, or usb';
 
 /** Parses `--device`; a usage error (exit 2) names the accepted forms. */
 export function parseDeviceSpec(spec: string): DeviceSpec {
   const s = spec.trim();
+  if (/^usbip:/i.test(s)) return { kind: 'usbip', ...parseUsbipUrl(s) };
   if (s === 'usb' || s.startsWith('usb:')) return s === 'usb' ? { kind: 'usb' } : { kind: 'usb', selector: s.slice(4) };
   const m = /^emulator:([^,]+)((?:,[^,]*)*)$/i.exec(s);
   if (m === null) throw new FwError('DEVICE_SPEC', `--device '${spec}': expected ${EXAMPLE}`, {}, EXIT_USAGE);
@@ -77,6 +81,7 @@ function offsetOf(profile: ChipProfile, addr: number): number | undefined {
 /** The chip the device is: for the emulator its PART; `usb` is not available yet. */
 export function deviceProfile(spec: DeviceSpec, opts: { flashSize?: number; bankMode?: 'single' | 'dual' } = {}): ChipProfile {
   if (spec.kind === 'usb') throw usbNotAvailable();
+  if (spec.kind === 'usbip') return usbipProfile(spec);
   return resolveChip(spec.part, opts);
 }
 
@@ -89,8 +94,20 @@ function usbNotAvailable(): DfuError {
   );
 }
 
+/** A usbip spec's chip, once `identifyUsbipDevice` (run/flash.ts deviceAndChip) has filled it in. */
+function usbipProfile(spec: Extract<DeviceSpec, { kind: 'usbip' }>): ChipProfile {
+  if (spec.profile === undefined) throw new FwError('DEVICE_SPEC', `${formatUsbipUrl(spec)}: the chip is not known yet (identify the device first, or name it with --chip)`, {}, EXIT_USAGE);
+  return spec.profile;
+}
+
 export function openDevice(spec: DeviceSpec, opts: { flashSize?: number; bankMode?: 'single' | 'dual' } = {}): OpenedDevice {
   if (spec.kind === 'usb') throw usbNotAvailable();
+  if (spec.kind === 'usbip') {
+    // Connects on open(): DEVLIST/IMPORT and the descriptors over USB/IP; device time is real time.
+    const transport = new UsbipTransport(spec);
+    const profile = usbipProfile(spec);
+    return { transport, profile, clock: realClock, description: `${formatUsbipUrl(spec)} (${profile.displayName}, over USB/IP)`, close: () => transport.disconnect() };
+  }
   const profile = resolveChip(spec.part, opts);
   let fd: number | undefined;
   let initial: Uint8Array | undefined;

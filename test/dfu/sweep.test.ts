@@ -10,68 +10,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, executePlan } from '../../src/dfu/operations.ts';
-import { createRomEmulator, type RomEmulator } from '../../src/emulator/index.ts';
-import { injectHeader } from '../../src/header/inject.ts';
-import { headerRanges } from '../../src/header/ranges.ts';
-import { selectSlot } from '../../src/header/select.ts';
-import type { Slot } from '../../src/header/slots.ts';
-import { MemoryImage } from '../../src/image/memory-image.ts';
-import { resolveChip } from '../../src/layout/chips.ts';
-import { createFlashPlan } from '../../src/plan/plan.ts';
-import { emulatorClock, firmware, noise } from './helpers.ts';
-
-const chip = resolveChip('stm32h745');
-const A: Slot = { name: 'A', start: 0x08020000, size: 0x20000 };
-const B: Slot = { name: 'B', start: 0x08100000, size: 0x20000 };
-const LAYOUT = 'dfukit-ab-v1';
-
-function slotImage(slot: Slot, version: string, size: number, seed: number): MemoryImage {
-  const payload = new MemoryImage();
-  payload.add(slot.start + 0x400, firmware(slot.start + 0x400, size, seed), `v${version}`);
-  return injectHeader(payload, { layout: LAYOUT, slot, options: { version }, programUnit: chip.programUnit }).image;
-}
-
-const v1 = slotImage(A, '1.0.0', 9000, 1);
-const v2 = slotImage(B, '2.0.0', 20_000, 2);
-const ranges = headerRanges(v2, LAYOUT, [A, B], { programUnit: chip.programUnit });
-const plan = createFlashPlan(v2, chip, { headerRanges: ranges });
-const headerAddr = ranges[0]!.start;
-const userData = { addr: 0x08060000, bytes: noise(2048, 77) };
-
-function device(faultAt?: number): RomEmulator {
-  const emu = createRomEmulator({ chip, ...(faultAt !== undefined ? { faults: [{ kind: 'disconnect', atRequest: faultAt }] } : {}) });
-  for (const s of v1.segments) emu.writeMemory(s.addr, s.data);
-  emu.writeMemory(userData.addr, userData.bytes);
-  return emu;
-}
-
-function bootedSlot(emu: RomEmulator): { boot?: string; validPick: boolean } {
-  const flash = new MemoryImage();
-  for (const s of [A, B]) flash.add(s.start, emu.readMemory(s.start, s.size));
-  const r = selectSlot(flash, { layout: LAYOUT, slots: [A, B] });
-  const pick = r.slots.find((v) => v.slot.name === r.boot);
-  return { ...(r.boot !== undefined ? { boot: r.boot } : {}), validPick: pick?.valid === true && pick.verify.ok };
-}
+import { emulatorClock } from './helpers.ts';
+import { B, bootedSlot, chip, cutAt, plan, referenceRun, userData } from './sweep-helpers.ts';
 
 test('A/B update cut at every request: the bootloader never boots a broken slot; --resume completes', async () => {
   assert.deepEqual(plan.runs.map((r) => r.phase), ['body', 'header'], 'the header goes last');
-  const ref = device();
-  const session = await connect(ref.device, chip, { clock: emulatorClock(ref) });
-  await executePlan(session, plan);
-  const N = ref.counters.requests;
+  const { requests: N, emu: ref } = await referenceRun();
   assert.equal(bootedSlot(ref).boot, 'B');
   assert.ok(N > 30 && N < 200, `small sweep: N = ${N}`);
 
   let beforeHeader = 0;
   let afterHeader = 0;
   for (let k = 1; k <= N; k++) {
-    const emu = device(k);
-    await assert.rejects(
-      (async () => executePlan(await connect(emu.device, chip, { clock: emulatorClock(emu) }), plan))(),
-      (e: unknown) => (e as { code?: string }).code === 'DFU_DISCONNECTED',
-      `cut at request ${k}`,
-    );
-    const headerDone = emu.log.some((e) => e.op?.kind === 'write' && e.op.address === headerAddr && e.op.status === 'OK');
+    const { emu, error, headerDone } = await cutAt(k);
+    assert.equal((error as { code?: string } | undefined)?.code, 'DFU_DISCONNECTED', `cut at request ${k}`);
     const sel = bootedSlot(emu);
     assert.ok(sel.boot !== undefined && sel.validPick, `cut at ${k}: the bootloader boots a valid slot (got ${sel.boot})`);
     assert.equal(sel.boot, headerDone ? 'B' : 'A', `cut at ${k}: B only once its header write completed`);

@@ -3,9 +3,9 @@ import type { Command } from '@commander-js/extra-typings';
 
 export const BUILD_HELP = `
 A recipe declares what \`dfukit convert\` takes on its command line: inputs
-(path, address, alt), chip, align, fill, mergeGap, overwrite, target names,
-suffix IDs, several outputs (.dfu, .hex, .srec, .bin) and a manifest. Paths are
-relative to the recipe file. Schema: schemas/recipe.schema.json. Example:
+(path, address, alt, header step), slots, chip, align, fill, mergeGap,
+overwrite, target names, suffix IDs, several outputs (.dfu, .hex, .srec, .bin)
+and a manifest. Paths are relative to the recipe file. Schema: schemas/recipe.schema.json. Example:
 
   # yaml-language-server: $schema=https://dfukit.dev/schemas/recipe.schema.json
   recipe: 1
@@ -22,6 +22,11 @@ relative to the recipe file. Schema: schemas/recipe.schema.json. Example:
   outputs:
     - path: out/fw.dfu
   manifest: out/fw.manifest.json
+
+A/B headers: a \`slots:\` map names areas (\`cm7-a: 0x08020000+0x60000\`), and an
+input's \`header:\` step (layout, slot, version, options; \`staging: true\` for a copy
+linked for another slot) puts a dfukit-ab-v1, mcuboot or simple-crc header on that
+input before alignment; see golden-images/h745-ab-headers/recipe.yaml.
 
 A .hex, .srec or .bin output holds one address space: only for recipes with a
 single target. Errors name the recipe file and line. Outputs are written to a

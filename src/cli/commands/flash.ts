@@ -17,6 +17,10 @@ Devices:
       written through on every erase and program; device time is virtual.
   --device usb
       real USB devices: not available in this version yet.
+  --device usbip://HOST:PORT[/BUSID]
+      a device exported over USB/IP: \`dfukit emulate\` in another process (or
+      usbipd); the chip is identified from its layout strings (--chip names
+      it); device time is real time.
 `;
 
 export const FLASH_HELP = `

@@ -7,6 +7,8 @@ import { formatRange, formatSize, hex32 } from '../../core/format.ts';
 import type { EraseResult, FlashResult, ReadResult } from '../../dfu/operations.ts';
 import { planToJson } from '../../plan/plan.ts';
 import type { FlashPlan, PlanSector } from '../../plan/types.ts';
+import { CLASS_INFO } from '../../verify/classes.ts';
+import type { DiffReport } from '../../verify/report-schema.ts';
 
 function kib(n: number): string {
   return n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
@@ -116,5 +118,26 @@ export function renderErase(r: EraseResult): string {
     out.push(...sectorList(r.sectors, 20).map((l) => l.replace(/^ {11}/, '  ')));
   }
   for (const q of r.recoveries) out.push(`  recovery ${q}`);
+  return out.join('\n') + '\n';
+}
+
+/**
+ * A flash whose read-back differs: the diff in brief (verdict, each range with its class and evidence, the likely
+ * causes); `dfukit verify` with the same inputs prints the whole report with the bytes.
+ */
+export function renderVerifyFailure(report: DiffReport, maxRanges = 8): string {
+  const out: string[] = [];
+  const f = report.firstDifference;
+  const n = report.differingBytes + report.missingBytes;
+  out.push(
+    `verify FAILED: ${formatSize(n)} of ${formatSize(report.compared.bytes)} bytes read back differ in ${report.ranges.length} range(s)${f !== undefined ? `; first at ${hex32(f.address)}` : ''}`,
+  );
+  for (const r of report.ranges.slice(0, maxRanges)) {
+    const sectors = r.sectors !== undefined && r.sectors.length > 0 ? ` [${r.sectors.length <= 3 ? r.sectors.join(', ') : `${r.sectors[0]} .. ${r.sectors[r.sectors.length - 1]}`}]` : '';
+    out.push(`  #${r.index} ${formatRange(r.start, r.end)} ${CLASS_INFO[r.class].title}${sectors}: ${r.summary}`);
+  }
+  if (report.ranges.length > maxRanges) out.push(`  ... and ${report.ranges.length - maxRanges} more range(s)`);
+  for (const c of report.causes) out.push(`  cause    ${CLASS_INFO[c.class].title}: ${CLASS_INFO[c.class].cause}`);
+  out.push('  every byte: `dfukit verify` with the same inputs and device (--json: the diff report); --resume rewrites what differs');
   return out.join('\n') + '\n';
 }

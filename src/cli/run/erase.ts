@@ -51,7 +51,7 @@ export function parseSectorList(text: string, profile: ChipProfile): PlanSector[
 export async function runErase(opts: EraseCliOptions): Promise<number> {
   const given = [opts.range, opts.sectors, opts.mass].filter((x) => x !== undefined).length;
   if (given !== 1) throw new FwError('ERASE_USAGE', 'say what to erase: exactly one of --range ADDR:SIZE, --sectors LIST, --mass', {}, EXIT_USAGE);
-  const { spec, profile } = deviceAndChip(opts, true);
+  const { spec, profile } = await deviceAndChip(opts, true);
   let what: { sectors: PlanSector[] } | { mass: true };
   if (opts.mass === true) what = { mass: true };
   else if (opts.sectors !== undefined) what = { sectors: parseSectorList(opts.sectors, profile) };

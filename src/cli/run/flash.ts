@@ -13,7 +13,7 @@ import { applySteps } from '../../convert/steps.ts';
 import type { ConvertInput, ConvertOptions, HeaderStepReport, LoadedInput } from '../../convert/types.ts';
 import type { Slot } from '../../header/slots.ts';
 import { isDfuError } from '../../dfu/errors.ts';
-import { connect, executePlan, type DfuSession, type FlashResult } from '../../dfu/operations.ts';
+import { connect, executePlan, VerifyMismatchError, type DfuSession, type FlashResult } from '../../dfu/operations.ts';
 import { headerRanges } from '../../header/ranges.ts';
 import type { MemoryImage } from '../../image/memory-image.ts';
 import type { ChipProfile } from '../../layout/chip-types.ts';
@@ -25,7 +25,7 @@ import type { FlashPlan } from '../../plan/types.ts';
 import { parseRecipe } from '../../recipe/parse.ts';
 import { recipeRequest } from '../../recipe/request.ts';
 import { checkLeniencies } from '../leniency.ts';
-import { flashJson, renderFlashResult, renderPlan } from '../render/flash.ts';
+import { flashJson, renderFlashResult, renderPlan, renderVerifyFailure } from '../render/flash.ts';
 import { progressReporter } from '../render/progress.ts';
 import { slotsFrom } from './header-common.ts';
 import { displayPath } from './convert.ts';
@@ -114,8 +114,8 @@ export function loadFlashImage(specs: readonly string[], opts: { recipe?: string
   return { image: targets[0]!.image, inputs: inputs.map((i) => i.name), headers, ...(recipeChip !== undefined ? { recipeChip } : {}) };
 }
 
-/** The device spec and, for a plan without a device (`--dry-run --chip`), the chip. */
-export function deviceAndChip(opts: DeviceCliOptions, needDevice: boolean, recipeChip?: string): { spec?: DeviceSpec; profile: ChipProfile } {
+/** The device spec and, for a plan without a device (`--dry-run --chip`), the chip. A `usbip://` device is asked which chip it is. */
+export async function deviceAndChip(opts: DeviceCliOptions, needDevice: boolean, recipeChip?: string): Promise<{ spec?: DeviceSpec; profile: ChipProfile }> {
   const chipOpts = { ...(opts.flashSize !== undefined ? { flashSize: opts.flashSize } : {}), ...(opts.bankMode !== undefined ? { bankMode: opts.bankMode } : {}) };
   if (opts.device === undefined) {
     if (needDevice) throw new FwError('DEVICE_MISSING', 'name the device: --device emulator:PART (in-process emulator) or --device usb', {}, EXIT_USAGE);
@@ -124,6 +124,12 @@ export function deviceAndChip(opts: DeviceCliOptions, needDevice: boolean, recip
     return { profile: resolveChip(chip, chipOpts) };
   }
   const spec = parseDeviceSpec(opts.device);
+  if (spec.kind === 'usbip') {
+    // The chip from the device's layout strings (or --chip, checked against them); opening connects again.
+    const { identifyUsbipDevice } = await import('../../node/usbip-client.ts');
+    const id = await identifyUsbipDevice(spec, { ...chipOpts, ...(opts.chip !== undefined ? { chip: opts.chip } : {}) });
+    return { spec: { ...spec, profile: id.profile }, profile: id.profile };
+  }
   if (spec.kind === 'usb') {
     // Opening fails with the "not available yet" device error; a chip is needed for the plan meanwhile.
     openDevice(spec);
@@ -160,7 +166,7 @@ export async function runFlash(files: string[], opts: FlashCliOptions): Promise<
     throw new FwError('FLASH_USAGE', '--header-layout and --slot go together: the layout says what a header is, the slots where they are', {}, EXIT_USAGE);
   }
   if (opts.resume === true && opts.massErase === true) throw new FwError('FLASH_USAGE', '--resume compares sector by sector; it does not combine with --mass-erase', {}, EXIT_USAGE);
-  const { spec, profile } = deviceAndChip(opts, opts.dryRun !== true, recipeChip);
+  const { spec, profile } = await deviceAndChip(opts, opts.dryRun !== true, recipeChip);
   // Header ranges to write last: from --header-layout/--slot, else from the recipe's header steps.
   const layouts = opts.headerLayout !== undefined ? [{ layout: opts.headerLayout, slots: slotsFrom(opts.slot) }] : headers;
   const hr = layouts.flatMap((h) => headerRanges(image, h.layout, h.slots, { programUnit: profile.programUnit, erasedValue: profile.erasedValue }));
@@ -205,8 +211,11 @@ export async function runFlash(files: string[], opts: FlashCliOptions): Promise<
   } catch (e) {
     progress.stop();
     if (json && isFwError(e)) {
-      process.stdout.write(JSON.stringify({ ok: false, error: e.toJSON(), ...(plan !== undefined ? { plan: flashJson(plan, undefined, opts.device, false).plan } : {}) }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify({ ok: false, error: e.toJSON(), ...(plan !== undefined ? { plan: flashJson(plan, undefined, opts.device, false).plan } : {}), ...(e instanceof VerifyMismatchError ? { diff: e.report } : {}) }, null, 2) + '\n',
+      );
     }
+    if (!json && e instanceof VerifyMismatchError) process.stdout.write(renderVerifyFailure(e.report));
     if (isDfuError(e) && e.code !== 'DFU_VERIFY_MISMATCH' && e.code !== 'DFU_NOT_AVAILABLE' && plan !== undefined && !json) {
       process.stderr.write('dfukit: the flash is incomplete; run the same command with --resume to finish it (only what differs is erased and written)\n');
     }

@@ -43,7 +43,7 @@ export function parseRangeSpec(text: string, what = '--range'): Range {
 
 export async function runRead(opts: ReadCliOptions): Promise<number> {
   const r = parseRangeSpec(opts.range);
-  const { spec } = deviceAndChip(opts, true);
+  const { spec } = await deviceAndChip(opts, true);
   const progress = progressReporter({ quiet: opts.json === true });
   try {
     const result = await withSession(spec!, opts, (s, _d, signal) => readMemory(s, r.start, r.end - r.start, { signal, onEvent: (e) => progress.onEvent(e) }));

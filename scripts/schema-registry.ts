@@ -8,6 +8,7 @@ import { RecipeSchema } from '../src/recipe/schema.ts';
 import { HeaderLayoutSourceSchema } from '../src/header/schema.ts';
 import { DiffReportSchema } from '../src/verify/report-schema.ts';
 import { DoctorReportSchema } from '../src/doctor/report-schema.ts';
+import { ListReportSchema } from '../src/cli/render/list.ts';
 
 export const PUBLISHED: Record<string, z.ZodType> = {
   'inspect-report.schema.json': InspectOutputSchema,
@@ -18,4 +19,5 @@ export const PUBLISHED: Record<string, z.ZodType> = {
   'header-layout.schema.json': HeaderLayoutSourceSchema,
   'diff-report.schema.json': DiffReportSchema,
   'doctor-report.schema.json': DoctorReportSchema,
+  'list-report.schema.json': ListReportSchema,
 };

@@ -176,7 +176,7 @@ class Job {
     for (const [kind, list] of byKind) {
       const info = HOST_RECOVERIES[kind];
       const q = info.profileQuirks.length > 0 ? `, ${info.profileQuirks[0]}` : '';
-      out.push(`${info.symptom}: ${list.length} time(s), ${info.action} (dfu-protocol.md §2.5 ${info.ref}${q}); first: ${list[0]!.operation}${list[0]!.address !== undefined ? ` at ${hex32(list[0]!.address)}` : ''}: ${list[0]!.message}`);
+      out.push(`${info.symptom}, in ${list.length} operation(s): ${info.action} (dfu-protocol.md §2.5 ${info.ref}${q}); first: ${list[0]!.operation}${list[0]!.address !== undefined ? ` at ${hex32(list[0]!.address)}` : ''}: ${list[0]!.message}`);
     }
     return out;
   }

@@ -263,10 +263,12 @@ export class DfuProtocol {
         // §2.5 Q2: an early poll STALLed; wait the last timeout again.
         if (!rec.earlyPollStall) throw stallError(ctx, 'GETSTATUS', this.lastStatus?.state);
         if (++stalls > MAX_POLL_STALLS) throw stallError(ctx, 'GETSTATUS', this.lastStatus?.state);
-        this.noteRecovery({ recovery: 'earlyPollStall', ref: 'Q2', operation: ctx.operation, ...at, message: `GETSTATUS STALLed while busy; polled again after ${wait} ms` });
       } else {
         const busy = s.state === dfuDNBUSY || s.state === dfuDNLOAD_SYNC || s.state === dfuMANIFEST_SYNC;
         if (!busy) {
+          if (stalls > 0) {
+            this.noteRecovery({ recovery: 'earlyPollStall', ref: 'Q2', operation: ctx.operation, ...at, message: `GETSTATUS STALLed ${stalls} time(s) while the device was busy; polled again after the last bwPollTimeout (${wait} ms)` });
+          }
           if (timeouts > 0) {
             this.noteRecovery({ recovery: 'busyTimeout', ref: 'Q3', operation: ctx.operation, ...at, message: `GETSTATUS timed out ${timeouts} time(s) while the device was busy (${Math.round(this.clock.now() - start)} ms in all); polled again` });
           }

@@ -124,6 +124,8 @@ export interface PrepareOptions {
   readonly clock?: Clock;
   readonly recoveries?: RecoveryOption;
   readonly transferSize?: number;
+  /** Alternate setting for the session (default: the profile's flash alt). */
+  readonly alt?: number;
 }
 
 export interface LayoutDecision {
@@ -322,6 +324,7 @@ export async function prepareSession(t: DfuTransport, opts: PrepareOptions = {})
     ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
     ...(opts.recoveries !== undefined ? { recoveries: opts.recoveries } : {}),
     ...(opts.transferSize !== undefined ? { transferSize: opts.transferSize } : {}),
+    ...(opts.alt !== undefined ? { alt: opts.alt } : {}),
   });
   return { session, profile, description, chipFrom: resolved.from, layout: decision, ...(banked.optionBytes !== undefined ? { optionBytes: banked.optionBytes } : {}), notes };
 }

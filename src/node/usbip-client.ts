@@ -29,9 +29,6 @@ import {
   type UsbInTransferResult,
   type UsbOutTransferResult,
 } from '../dfu/transport.ts';
-import type { ChipProfile, BankMode } from '../layout/chip-types.ts';
-import { resolveChip } from '../layout/chips.ts';
-import { formatMatch, matchProfiles } from '../layout/match.ts';
 import {
   decodeOpRepDevlist,
   decodeOpRepImport,
@@ -77,6 +74,10 @@ export function formatUsbipUrl(s: UsbipSpec, busid = s.busid): string {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
+}
 
 /** A TCP connection that hands out whole messages as they complete. */
 class Wire {
@@ -500,62 +501,3 @@ export class UsbipTransport implements DfuTransport {
   }
 }
 
-function hex4(n: number): string {
-  return n.toString(16).padStart(4, '0');
-}
-
-/** The interface strings of the DFU interface by alternate setting (holes undefined), for matching chip profiles. */
-export function layoutStringsOf(t: UsbipTransport): (string | undefined)[] {
-  const out: (string | undefined)[] = [];
-  for (const i of t.configuration?.interfaces ?? []) {
-    for (const a of i.alternates) if (a.interfaceClass === 0xfe && a.interfaceSubclass === 0x01) out[a.alternateSetting] = a.interfaceName ?? undefined;
-  }
-  return out;
-}
-
-export interface IdentifiedUsbipDevice {
-  readonly profile: ChipProfile;
-  /** `STM32H745xI (stm32h745) exact, by its layout strings` */
-  readonly how: string;
-  readonly record: UsbipDeviceRecord;
-}
-
-/**
- * Which chip a USB/IP device is: `chip` when given (checked against the device's layout strings), else the best
- * profile match of its layout strings (src/layout/match.ts). The strings cannot tell some parts apart (H743xI
- * and H745xI report the same); a `dfukit emulate` server names its part in the device record's path
- * (`/dfukit/emulator/PART/BUSID`), which breaks such a tie among equally good matches.
- */
-export async function identifyUsbipDevice(spec: UsbipSpec, opts: { chip?: string; flashSize?: number; bankMode?: BankMode; timeoutMs?: number } = {}): Promise<IdentifiedUsbipDevice> {
-  const t = new UsbipTransport(spec, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
-  try {
-    await t.attach();
-    const strings = layoutStringsOf(t);
-    const record = t.record!;
-    const chipOpts = { ...(opts.flashSize !== undefined ? { flashSize: opts.flashSize } : {}), ...(opts.bankMode !== undefined ? { bankMode: opts.bankMode } : {}) };
-    if (opts.chip !== undefined) {
-      const named = resolveChip(opts.chip, chipOpts);
-      const ok = matchProfiles(strings, { profiles: [named.profile] }).some((m) => m.profile.flashSize === named.flashSize && m.profile.bankMode === named.bankMode);
-      if (!ok) {
-        throw new FwError(
-          'DEVICE_CHIP_MISMATCH',
-          `--chip ${opts.chip} (${named.displayName}) does not fit ${t.url}: its flash alt reports ${JSON.stringify(strings[0] ?? '')}`,
-          {},
-          EXIT_USAGE,
-        );
-      }
-      return { profile: named, how: `${named.displayName} (--chip)`, record };
-    }
-    const matches = matchProfiles(strings);
-    if (matches.length === 0) {
-      throw new FwError('DEVICE_UNKNOWN_CHIP', `${t.url}: no chip profile fits the device's layout strings (${strings.map((s, i) => `alt ${i} ${JSON.stringify(s ?? '')}`).join(', ')}); name the chip with --chip`, {}, EXIT_USAGE);
-    }
-    const hint = /^\/dfukit\/emulator\/([^/]+)\//.exec(record.path)?.[1];
-    const best = matches.filter((m) => m.exact === matches[0]!.exact && m.score === matches[0]!.score);
-    const pick = best.find((m) => m.profile.profile === hint) ?? matches[0]!;
-    const profile = opts.flashSize !== undefined || opts.bankMode !== undefined ? resolveChip(pick.profile.profile, { flashSize: opts.flashSize ?? pick.profile.flashSize, ...(opts.bankMode !== undefined ? { bankMode: opts.bankMode } : {}) }) : pick.profile;
-    return { profile, how: `${formatMatch(pick)}, by its layout strings`, record };
-  } finally {
-    t.disconnect();
-  }
-}

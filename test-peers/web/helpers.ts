@@ -125,11 +125,8 @@ export class NetworkRecorder {
     await cdp.send('Network.enable');
     cdp.on('Network.requestWillBeSent', (e: { request: { url: string } }) => rec.add(e.request.url, 'request'));
     await page.exposeBinding('__dfukitCspViolation', (_source, url: string) => rec.add(url, 'csp'));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        (window as unknown as { __dfukitCspViolation: (u: string) => void }).__dfukitCspViolation(e.blockedURI || e.violatedDirective);
-      });
-    });
+    // As source text: a function would be serialized as tsx compiled it, with helpers the page does not have.
+    await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => window.__dfukitCspViolation(e.blockedURI || e.violatedDirective));" });
     return rec;
   }
 

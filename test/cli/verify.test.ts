@@ -92,15 +92,16 @@ describe('dfukit verify --device', () => {
     assert.match(report.expected.name, /h745_cm7\.elf \+ .*h745_cm4\.elf$/);
   });
 
-  test('exit codes: no device 2, unreadable or unflashable input 3, device error 4', () => {
-    assert.equal(run(['verify', 'app.bin@0x08000000']).status, 2);
+  test('exit codes: no input 2, unreadable or unflashable input 3, device error 4', () => {
     assert.equal(run(['verify', '--device', 'emulator:stm32h743']).status, 2);
+    assert.equal(run(['verify', 'app.bin@0x08000000', '--device', 'emulator']).status, 2);
     const missing = run(['verify', 'nope.hex', '--device', 'emulator:stm32h743']);
     assert.equal(missing.status, 3, missing.stderr);
     writeFileSync(join(dir, 'ram.bin'), new Uint8Array(16));
     const outside = run(['verify', 'ram.bin@0x24000000', '--device', 'emulator:stm32h743']);
     assert.equal(outside.status, 3);
     assert.match(outside.stderr, /PLAN_OUTSIDE_FLASH/);
+    // No USB device here (or no usb package): a device error, as JSON with --json.
     const usb = run(['verify', 'app.bin@0x08000000', '--device', 'usb', '--json']);
     assert.equal(usb.status, 4, usb.stderr);
     assert.equal(JSON.parse(usb.stdout).ok, false);

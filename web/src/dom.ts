@@ -60,7 +60,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 /** Offers `bytes` as a download named `name`; nothing is sent anywhere (a blob: URL of this page). */
 export function download(name: string, bytes: Uint8Array, type = 'application/octet-stream'): void {
   const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type }));
-  const a = h('a', { href: url, download: name, style: 'display:none' });
+  const a = h('a', { href: url, download: name, hidden: true });
   document.body.appendChild(a);
   a.click();
   a.remove();

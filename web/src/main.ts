@@ -9,7 +9,7 @@ import { parseNumber } from '../../src/core/parse-number.ts';
 import type { OutputFormat } from '../../src/convert/output.ts';
 import type { Diagnosis } from '../../src/doctor/diagnose.ts';
 import type { FlashEvent, FlashPhase } from '../../src/dfu/operations.ts';
-import type { DfuTransport } from '../../src/dfu/transport.ts';
+import type { WebUsbTransport } from '../../src/dfu/webusb.ts';
 import type { InspectReport } from '../../src/formats/inspect-report.ts';
 import type { BankMode, ChipProfile } from '../../src/layout/chip-types.ts';
 import { listChips } from '../../src/layout/chips.ts';
@@ -32,7 +32,7 @@ import {
 } from './analyze.ts';
 import { download, fill, h, human, plural } from './dom.ts';
 import { renderMap, type MapElement, type MapInput } from './map.ts';
-import { describeDevice, DEVICE_FILTERS, explainFlashError, explainUsbError, flashDevice, openForDfu, platformOf, problemOf, webUsb, type DeviceSummary, type Problem } from './usb.ts';
+import { explainFlashError, flashDevice, openAndDescribe, platformOf, problemOf, requestTransport, summarize, webUsb, type DeviceSummary, type Problem } from './usb.ts';
 import { FORMAT_TITLES, renderConvertReport, renderDiff, renderFindings, renderInspect, renderPlan } from './views.ts';
 
 interface LoadedFile extends FileEntry {
@@ -56,7 +56,7 @@ const state = {
   tab: 'file' as Tab,
   diff: { expected: undefined as number | undefined, actual: undefined as number | undefined, whole: false, report: undefined as DiffReport | undefined, error: undefined as ShownError | undefined },
   output: { report: undefined as HTMLElement | undefined, error: undefined as ShownError | undefined },
-  device: undefined as DfuTransport | undefined,
+  device: undefined as WebUsbTransport | undefined,
   deviceSummary: undefined as DeviceSummary | undefined,
   problem: undefined as Problem | undefined,
   flashing: undefined as AbortController | undefined,
@@ -87,6 +87,7 @@ function analyze(f: LoadedFile): void {
 
 function setChip(name: string, bankMode?: BankMode): void {
   state.chipName = name;
+  ($('chip-input') as HTMLInputElement).value = name;
   state.bankMode = bankMode;
   state.chip = undefined;
   state.chipError = undefined;
@@ -303,15 +304,15 @@ function renderFileTab(root: HTMLElement): void {
   } else mapCol.appendChild(h('p', { class: 'muted' }, 'No map: the file could not be read.'));
   if (f.diagnosis !== undefined) docCol.appendChild(renderFindings(f.diagnosis.report, repairActions(f)));
   else if (f.doctorError !== undefined) docCol.appendChild(errorBox(f.doctorError));
-  grid.append(mapCol, docCol);
-  root.appendChild(grid);
   const insp = h('div', { class: 'panel inspect-panel' }, h('h3', {}, 'Inspect'));
   if (f.inspect !== undefined) insp.appendChild(renderInspect(f.inspect));
   else if (f.inspectError !== undefined) {
     insp.appendChild(errorBox(f.inspectError));
     insp.appendChild(h('p', { class: 'muted' }, 'The strict reader rejects the file; the doctor reads it leniently and lists why.'));
   }
-  root.appendChild(insp);
+  // The map and what the file holds on the left, the doctor's findings beside them.
+  grid.append(h('div', { class: 'left-col' }, mapCol, insp), docCol);
+  root.appendChild(grid);
 }
 
 function usedFiles(): LoadedFile[] {
@@ -390,7 +391,8 @@ function onFlashEvent(e: FlashEvent): void {
   } else if (e.type === 'phase-end') {
     row.dataset.state = 'done';
     bar.style.width = '100%';
-    text.textContent = `done · ${(e.deviceMs / 1000).toFixed(2)} s`;
+    const total = Number(row.dataset.total ?? 0);
+    text.textContent = `done: ${row.dataset.unit === 'bytes' ? human(total) : plural(total, row.dataset.unit === 'sectors' ? 'sector' : 'request')} in ${(e.deviceMs / 1000).toFixed(2)} s`;
   } else if (e.type === 'retry') {
     text.textContent = `retry ${e.attempt}: ${e.error}`;
   }
@@ -404,34 +406,26 @@ async function connectDevice(): Promise<void> {
     return;
   }
   state.problem = undefined;
-  let d: DfuTransport;
   try {
-    d = await u.usb.requestDevice({ filters: DEVICE_FILTERS });
+    const t = await requestTransport(u.usb, platform);
+    const description = await openAndDescribe(t, platform);
+    state.device = t;
+    state.deviceSummary = summarize(description);
   } catch (e) {
-    state.problem = explainUsbError(e, 'request', platform);
+    state.problem = problemOf(e) ?? explainFlashError(e, platform);
     render();
     return;
   }
-  try {
-    await openForDfu(d, platform);
-  } catch (e) {
-    state.problem = problemOf(e) ?? explainUsbError(e, 'open', platform);
-    render();
-    return;
-  }
-  state.device = d;
-  state.deviceSummary = describeDevice(d);
-  const best = state.deviceSummary.matches[0];
-  // No chip chosen yet: the device's memory layout says which it is.
-  if (state.chip === undefined && best !== undefined) setChip(best.profile.profile, best.profile.bankModes.length > 1 ? best.profile.bankMode : undefined);
+  // No chip chosen yet: when the device's layout strings fit one profile only, that is the chip.
+  const fits = state.deviceSummary.profiles;
+  if (state.chip === undefined && fits.length === 1) setChip(fits[0]!);
   else render();
 }
 
 async function runFlash(): Promise<void> {
-  const d = state.device;
-  const chip = state.chip;
+  const t = state.device;
   const files = usedFiles();
-  if (d === undefined || chip === undefined) return;
+  if (t === undefined || state.chip === undefined) return;
   const result = $('flash-result');
   fill(result);
   let image;
@@ -447,9 +441,9 @@ async function runFlash(): Promise<void> {
   document.body.dataset.flashing = '1';
   const live = $('flash-live');
   try {
-    const job = await flashDevice(d, chip, image, state.settings, platform, {
+    const job = await flashDevice(t, { name: state.chipName, ...(state.bankMode !== undefined ? { bankMode: state.bankMode } : {}) }, image, state.settings, platform, {
       signal: ac.signal,
-      onPlan: (plan) => fill(live, renderPlan(plan), progressRows(plan)),
+      onPrepared: (prepared, plan) => fill(live, prepared.notes.length > 0 && h('ul', { class: 'prepare-notes muted' }, prepared.notes.map((n) => h('li', {}, n))), renderPlan(plan), progressRows(plan)),
       onEvent: onFlashEvent,
     });
     const r = job.result;
@@ -459,21 +453,21 @@ async function runFlash(): Promise<void> {
         'div',
         { class: 'flash-done good', 'data-bytes': String(r.bytesWritten), 'data-verified': String(r.bytesVerified) },
         h('strong', {}, r.bytesVerified > 0 ? 'Flashed and verified' : 'Flashed'),
-        `: ${human(r.bytesWritten)} written in ${plural(r.blocksWritten, 'block')}, ${plural(r.sectorsErased, 'sector')} erased${r.bytesVerified > 0 ? `, ${human(r.bytesVerified)} read back and equal` : ''}; ${(r.deviceMs / 1000).toFixed(2)} s on the device, ${r.requestCount} requests.`,
+        `: ${job.prepared.profile.displayName}, ${human(r.bytesWritten)} written in ${plural(r.blocksWritten, 'block')}, ${plural(r.sectorsErased, 'sector')} erased${r.bytesVerified > 0 ? `, ${human(r.bytesVerified)} read back and equal` : ''}; ${(r.deviceMs / 1000).toFixed(2)} s on the device, ${r.requestCount} requests.`,
         r.leave !== undefined && h('p', {}, `Left DFU mode: jumped to ${hex32(r.leave.address)} (${r.leave.outcome === 'disconnected' ? 'the device disconnected, as it does when the firmware starts' : r.leave.outcome}).`),
         r.recoveries.length > 0 && h('p', { class: 'muted' }, `Recoveries: ${r.recoveries.join('; ')}`),
       ),
     );
   } catch (e) {
-    const p = problemOf(e) ?? explainFlashError(e, platform);
-    fill(result, errorBox(p));
+    for (const row of document.querySelectorAll<HTMLElement>('#progress .phase[data-state="running"]')) row.dataset.state = 'failed';
+    fill(result, errorBox(problemOf(e) ?? explainFlashError(e, platform)));
     const report = (e as { report?: DiffReport }).report;
     if (report !== undefined) result.appendChild(renderDiff(report));
   } finally {
     state.flashing = undefined;
     delete document.body.dataset.flashing;
     try {
-      if (state.device?.opened === true) await state.device.close();
+      await t.close();
     } catch {
       // a device that left DFU mode is gone; nothing to close
     }
@@ -485,10 +479,16 @@ function renderFlashButtons(): void {
   const b = document.getElementById('flash-buttons');
   if (b === null) return;
   const files = usedFiles();
-  const ready = state.device !== undefined && state.chip !== undefined && files.length > 0 && state.flashing === undefined;
+  const ds = state.deviceSummary;
+  const chipOk = state.chip !== undefined && (ds === undefined || ds.profiles.length === 0 || ds.profiles.includes(state.chip.profile));
+  const ready = state.device !== undefined && chipOk && files.length > 0 && state.flashing === undefined;
   fill(
     b,
-    h('button', { id: 'connect', class: 'secondary', onclick: () => void connectDevice(), ...(state.flashing !== undefined ? { disabled: true } : {}) }, state.device === undefined ? 'Connect a device…' : 'Connect another…'),
+    h(
+      'button',
+      { id: 'connect', class: 'secondary', onclick: () => void connectDevice(), ...(state.flashing !== undefined || 'problem' in webUsb(navigator, window.isSecureContext) ? { disabled: true } : {}) },
+      state.device === undefined ? 'Connect a device…' : 'Connect another…',
+    ),
     h('button', { id: 'flash', class: 'primary', onclick: () => void runFlash(), ...(ready ? {} : { disabled: true }) }, files.length > 0 ? `Flash ${plural(files.length, 'file')}` : 'Flash'),
     state.flashing !== undefined && h('button', { id: 'cancel', class: 'secondary', onclick: () => state.flashing?.abort(new Error('cancelled in the page')) }, 'Stop'),
   );
@@ -507,23 +507,30 @@ function renderFlashPanel(panel: HTMLElement): void {
   );
   const ds = state.deviceSummary;
   if (ds !== undefined) {
-    const best = ds.matches[0];
-    const mismatch = best !== undefined && state.chip !== undefined && best.profile.profile !== state.chip.profile;
+    const chip = state.chip;
+    const mismatch = chip !== undefined && ds.profiles.length > 0 && !ds.profiles.includes(chip.profile);
     panel.appendChild(
       h(
         'div',
-        { class: 'device', 'data-usb-id': ds.usbId },
+        { class: 'device', 'data-usb-id': ds.usbId, 'data-profiles': ds.profiles.join(' ') },
         h('p', {}, h('strong', {}, ds.name), ` · ${ds.usbId}${ds.serial !== undefined ? ` · serial ${ds.serial}` : ''}`),
         h('ul', { class: 'alts' }, ds.alts.map((a) => h('li', {}, `alt ${a.alt}: `, h('code', {}, a.name)))),
-        best !== undefined
-          ? h('p', {}, `Its memory layout is that of ${best.profile.displayName} (${best.profile.profile})${best.exact ? '' : `, with ${plural(best.differences.length, 'difference')}`}.`)
-          : h('p', { class: 'warn' }, 'Its memory layout matches no chip dfukit knows: choose the chip above.'),
+        ds.profiles.length === 0
+          ? h('p', { class: 'warn' }, 'Its memory layout fits no chip dfukit knows: choose the chip above.')
+          : ds.profiles.length === 1
+            ? h('p', {}, `Its memory layout is that of ${ds.profiles[0]}.`)
+            : h(
+                'p',
+                { class: chip === undefined ? 'problem warn' : '', 'data-code': chip === undefined ? 'CHIP_AMBIGUOUS' : undefined },
+                `Its memory layout fits ${ds.profiles.join(', ')}: the DFU interface cannot tell them apart${chip === undefined ? '. Which is it? ' : '.'}`,
+                chip === undefined && ds.profiles.map((p) => h('button', { class: 'small', 'data-choose-chip': p, onclick: () => setChip(p) }, p)),
+              ),
         mismatch &&
           h(
             'p',
             { class: 'problem warn', 'data-code': 'CHIP_MISMATCH' },
-            `The chip chosen above is ${state.chip!.displayName}, but the device reports the layout of ${best!.profile.displayName}. `,
-            h('button', { class: 'small', onclick: () => setChip(best!.profile.profile) }, `use ${best!.profile.profile}`),
+            `The chip chosen above is ${chip.displayName}, but the device's memory layout is that of ${ds.profiles.join(' or ')}: flashing would use the wrong sectors. `,
+            ds.profiles.map((p) => h('button', { class: 'small', onclick: () => setChip(p) }, `use ${p}`)),
           ),
       ),
     );

@@ -175,9 +175,10 @@ function drawContent(g: SVGElement, p: Prepared, scale: Scale, y: number, hgt: n
   for (const pad of p.pads) {
     const c = clip(pad.start, pad.end);
     if (c === undefined) continue;
-    const [x, w] = scale.span(c[0], c[1], MIN_MARK);
+    const [x, w] = scale.span(c[0], c[1]);
     const what = `padding ${formatRange(pad.start, pad.end)}: ${plural(pad.end - pad.start, 'byte')} of erased value added to fill the flash word`;
-    g.appendChild(s('rect', { class: 'pad', x, y, width: w, height: hgt, 'data-start': hex32(pad.start), 'data-end': hex32(pad.end), 'data-view': view }, title(what)));
+    // Narrower than a pixel, a drawn pad would hide the data beside it: then only its marker shows it.
+    g.appendChild(s('rect', { class: w >= 1 ? 'pad' : 'pad hairline', x, y, width: Math.max(w, 1), height: hgt, 'data-start': hex32(pad.start), 'data-end': hex32(pad.end), 'data-view': view }, title(what)));
     // A pad is a few bytes: a marker above the bar makes it findable at any scale.
     const cx = x + w / 2;
     g.appendChild(s('path', { class: 'pad-mark', d: `M${cx - 5} ${y - 9} L${cx + 5} ${y - 9} L${cx} ${y - 1} Z` }, title(what)));
@@ -200,15 +201,11 @@ function drawContent(g: SVGElement, p: Prepared, scale: Scale, y: number, hgt: n
   }
 }
 
-/** Sector cells (outlined, touched ones tinted) and their numbers where there is room; tiny pages get ticks instead. */
+/** Sector cells, outlined, the ones a flash erases tinted. */
 function sectorCells(g: SVGElement, p: Prepared, sectors: readonly FlashSector[], scale: Scale, y: number, hgt: number, view: string): void {
   const touched = new Set(p.touched.map((t) => t.index));
-  const widths = sectors.map((sec) => scale.span(sec.start, sec.end)[1]);
-  const narrow = Math.min(...widths) < 5;
-  // With tiny pages (G4, L4: 2 KiB), label every k-th page so labels are at least 28 px apart.
-  let every = 1;
-  while (narrow && every * Math.min(...widths) < 28) every *= 2;
-  sectors.forEach((sec, i) => {
+  const narrow = Math.min(...sectors.map((sec) => scale.span(sec.start, sec.end)[1])) < 5;
+  for (const sec of sectors) {
     const [x, w] = scale.span(sec.start, sec.end);
     const hit = touched.has(sec.index);
     g.appendChild(
@@ -218,13 +215,30 @@ function sectorCells(g: SVGElement, p: Prepared, sectors: readonly FlashSector[]
         title(`bank ${sec.bank} sector ${sec.sector}: ${formatRange(sec.start, sec.end)}, ${human(sec.size)}${hit ? ' - erased when this file is flashed' : ''}`),
       ),
     );
-    if (narrow) {
-      if (sec.sector % every === 0 && i > 0) g.appendChild(s('line', { class: 'tick', x1: x, x2: x, y1: y + hgt - 7, y2: y + hgt }));
-      if (sec.sector % (every * 2) === 0 && sec.sector > 0) g.appendChild(s('text', { class: 'sector-no', x, y: y + hgt - 9, 'text-anchor': 'middle' }, String(sec.sector)));
-    } else if (w >= 16) {
-      g.appendChild(s('text', { class: 'sector-no', x: x + w / 2, y: y + hgt - 6, 'text-anchor': 'middle' }, String(sec.sector)));
+  }
+}
+
+/**
+ * Sector borders and numbers, over the data so they stay readable where data covers a sector (white there).
+ * Tiny pages (G4, L4: 2 KiB) get a tick every k pages instead, numbered so labels are 40 px apart.
+ */
+function sectorLabels(g: SVGElement, p: Prepared, sectors: readonly FlashSector[], scale: Scale, y: number, hgt: number, bankStarts: ReadonlySet<number>): void {
+  const widths = sectors.map((sec) => scale.span(sec.start, sec.end)[1]);
+  const narrow = Math.min(...widths) < 5;
+  let every = 1;
+  while (narrow && every * Math.min(...widths) < 40) every *= 2;
+  const covered = (addr: number): boolean => p.elements.some((e) => addr >= e.address && addr < e.address + e.size);
+  for (const sec of sectors) {
+    const [x, w] = scale.span(sec.start, sec.end);
+    if (!bankStarts.has(sec.start) && (!narrow || sec.sector % every === 0)) {
+      g.appendChild(s('line', { class: narrow ? 'tick' : 'sector-border', x1: x, x2: x, y1: narrow ? y + hgt - 8 : y, y2: y + hgt }));
     }
-  });
+    if (narrow) {
+      if (sec.sector % every === 0 && sec.sector > 0) g.appendChild(s('text', { class: `sector-no${covered(sec.start) ? ' on-data' : ''}`, x: x + 3, y: y + hgt - 10 }, String(sec.sector)));
+    } else if (w >= 16) {
+      g.appendChild(s('text', { class: `sector-no${covered(sec.start + sec.size / 2) ? ' on-data' : ''}`, x: x + w / 2, y: y + hgt - 6, 'text-anchor': 'middle' }, String(sec.sector)));
+    }
+  }
 }
 
 function boundaryLine(g: SVGElement, x: number, y0: number, y1: number, address: number, bank: number, view: string, labelY: number): void {
@@ -244,7 +258,7 @@ function overview(p: Prepared, chip: ChipProfile): SVGElement {
   const scale = flashScale(chip);
   const top = 30;
   const hgt = 58;
-  const bottom = top + hgt + 40;
+  const bottom = top + hgt + 36;
   const svg = s('svg', { class: 'map overview', viewBox: `0 0 ${VIEW_W} ${bottom}`, role: 'img', 'aria-label': `memory map of ${chip.displayName} flash` });
   const g = s('g');
   svg.appendChild(g);
@@ -259,24 +273,21 @@ function overview(p: Prepared, chip: ChipProfile): SVGElement {
   }
   const first = scale.bands[0]!;
   const last = scale.bands[scale.bands.length - 1]!;
-  g.appendChild(s('text', { class: 'axis', x: first.x0, y: top + hgt + 24 }, hex32(first.start)));
-  g.appendChild(s('text', { class: 'axis', x: last.x1, y: top + hgt + 24, 'text-anchor': 'end' }, hex32(last.end)));
+  g.appendChild(s('text', { class: 'axis', x: first.x0, y: top + hgt + 28 }, hex32(first.start)));
+  g.appendChild(s('text', { class: 'axis', x: last.x1, y: top + hgt + 28, 'text-anchor': 'end' }, hex32(last.end)));
   scale.bands.forEach((b, i) => {
     const prev = scale.bands[i - 1];
     if (prev === undefined || b.start === prev.end) return;
     g.appendChild(s('g', { class: 'hole' }, s('rect', { x: prev.x1 + 3, y: top + 8, width: b.x0 - prev.x1 - 6, height: hgt - 16 }), title(`no flash at ${formatRange(prev.end, b.start)} (not to scale)`)));
   });
   drawContent(g, p, scale, top, hgt, 0, 0x1_0000_0000, 'overview');
-  // Sector borders over the data, where the cells are wide enough to show them.
-  for (const sec of chip.sectors) {
-    const [x, w] = scale.span(sec.start, sec.end);
-    if (w >= 5 && sec.start !== chip.banks.find((b) => b.bank === sec.bank)?.start) g.appendChild(s('line', { class: 'sector-border', x1: x, x2: x, y1: top, y2: top + hgt }));
-  }
+  const bankStarts = new Set(chip.banks.map((b) => b.start));
+  for (const bank of chip.banks) sectorLabels(g, p, bank.sectors, scale, top, hgt, bankStarts);
   scale.bands.forEach((b, i) => {
     if (i === 0) return;
     const prev = scale.bands[i - 1]!;
     const x = prev.end === b.start ? b.x0 : (b.x0 + prev.x1) / 2;
-    boundaryLine(g, x, top - 26, top + hgt + 10, b.start, b.bank!, 'overview', top + hgt + 24);
+    boundaryLine(g, x, top - 26, top + hgt + 14, b.start, b.bank!, 'overview', top + hgt + 28);
   });
   return svg;
 }
@@ -286,7 +297,7 @@ function closeUp(p: Prepared, chip: ChipProfile): SVGElement | undefined {
   const groups = sectorGroups(p.touched);
   if (groups.length === 0) return undefined;
   const shown = groups.slice(0, 4);
-  const rowH = 96;
+  const rowH = 106;
   const hgt = 40;
   const extra = groups.length > shown.length ? 20 : 0;
   const svg = s('svg', { class: 'map closeup', viewBox: `0 0 ${VIEW_W} ${shown.length * rowH + extra}`, role: 'img', 'aria-label': 'close-up of the sectors a flash erases' });
@@ -310,14 +321,10 @@ function closeUp(p: Prepared, chip: ChipProfile): SVGElement | undefined {
     g.appendChild(s('text', { class: 'group-label', x: LEFT, y: top - 14 }, `${name}: ${human(end - start)} erased, ${human(written)} written (${pctText(written, end - start)})`));
     sectorCells(g, p, grp, scale, top, hgt, 'closeup');
     drawContent(g, p, scale, top, hgt, start, end, 'closeup');
-    // Sector borders over the data, so they stay visible where data covers them.
-    for (const sec of grp.slice(1)) {
-      const x = scale.x(sec.start);
-      g.appendChild(s('line', { class: 'sector-border', x1: x, x2: x, y1: top, y2: top + hgt }));
-    }
-    for (const b of bands.slice(1)) boundaryLine(g, b.x0, top - 8, top + hgt + 10, b.start, b.bank!, 'closeup', top + hgt + 24);
-    g.appendChild(s('text', { class: 'axis', x: LEFT, y: top + hgt + 24 }, hex32(start)));
-    g.appendChild(s('text', { class: 'axis', x: RIGHT, y: top + hgt + 24, 'text-anchor': 'end' }, hex32(end)));
+    sectorLabels(g, p, grp, scale, top, hgt, new Set([start, ...bands.slice(1).map((b) => b.start)]));
+    for (const b of bands.slice(1)) boundaryLine(g, b.x0, top - 8, top + hgt + 14, b.start, b.bank!, 'closeup', top + hgt + 28);
+    g.appendChild(s('text', { class: 'axis', x: LEFT, y: top + hgt + 28 }, hex32(start)));
+    g.appendChild(s('text', { class: 'axis', x: RIGHT, y: top + hgt + 28, 'text-anchor': 'end' }, hex32(end)));
   });
   if (extra > 0) svg.appendChild(s('text', { class: 'axis', x: LEFT, y: shown.length * rowH + 12 }, `+ ${plural(groups.length - shown.length, 'more group')} of erased sectors not shown`));
   return svg;

@@ -9,6 +9,7 @@
  *   &test-usb-fail=access-denied         open() rejects as Chromium does for a device bound to another driver
  *                                        on Windows, or without udev permission on Linux (SecurityError)
  *   &test-usb-fail=busy                  claimInterface() rejects as when another program holds it (NetworkError)
+ *   &test-usb-disconnect-at=N            the device vanishes at its N-th USB request (a cut cable mid-flash)
  *
  * `window.__dfukitTestUsb.emulator` is the emulator, for reading the flash back after a flash.
  */
@@ -101,10 +102,14 @@ class TestUsbDevice {
   }
 }
 
-function install(part: string, fail: Failure): void {
+function install(part: string, fail: Failure, disconnectAt: number | undefined): void {
   // The host sleeps bwPollTimeout in real time; the emulator reports it 1000x shorter and, polled early, NAKs
   // until the operation ends on its virtual clock (as a ROM's EP0 does), so a test flash takes seconds, not minutes.
-  const emulator = createRomEmulator({ chip: part, pollTimeoutScale: 0.001 });
+  const emulator = createRomEmulator({
+    chip: part,
+    pollTimeoutScale: 0.001,
+    ...(disconnectAt !== undefined ? { faults: [{ kind: 'disconnect' as const, atRequest: disconnectAt }] } : {}),
+  });
   const device = new TestUsbDevice(emulator, fail);
   let granted = false;
   const usb = {
@@ -123,4 +128,5 @@ function install(part: string, fail: Failure): void {
 
 const params = new URLSearchParams(location.search);
 const part = params.get('test-usb');
-if (part !== null && part !== '') install(part, params.get('test-usb-fail') as Failure);
+const cut = Number(params.get('test-usb-disconnect-at') ?? NaN);
+if (part !== null && part !== '') install(part, params.get('test-usb-fail') as Failure, Number.isInteger(cut) && cut > 0 ? cut : undefined);

@@ -1,31 +1,29 @@
 /**
- * WebUSB in the page. A browser `USBDevice` is structurally a `DfuTransport` (src/dfu/transport.ts), so it goes
- * to the library's `connect` / `executePlan` as it is: the page flashes with the same plan, retries, verify and
- * leave as `dfukit flash`. What is the page's own is explaining the browser's failures: no WebUSB, a cancelled
- * chooser, a device the OS will not hand over (a Windows driver other than WinUSB, missing udev rules on
- * Linux), another program holding the interface, a device that vanished.
+ * WebUSB in the page. The browser's `USBDevice` goes through the shared adapter (src/dfu/webusb.ts, the same one
+ * node-usb devices use), and from there through the library's identification (`describeDevice` /
+ * `prepareSession`, src/dfu/quirks-identify.ts) to `executePlan`: the page flashes with the same plan, retries,
+ * quirk recoveries, verify and leave as `dfukit flash`. What is the page's own is explaining the browser's
+ * failures: no WebUSB, a cancelled chooser, a device the OS will not hand over (a driver other than WinUSB on
+ * Windows, missing udev rules on Linux), another program holding the interface, a device that vanished.
  */
 import { isDfuError } from '../../src/dfu/errors.ts';
 import { readAltLayouts } from '../../src/dfu/descriptors.ts';
-import { connect, executePlan, type FlashEvent, type FlashResult } from '../../src/dfu/operations.ts';
-import type { DfuTransport } from '../../src/dfu/transport.ts';
+import { executePlan, type FlashEvent, type FlashResult } from '../../src/dfu/operations.ts';
+import { describeDevice, prepareSession, type DeviceDescription, type PreparedDevice } from '../../src/dfu/quirks-identify.ts';
+import { DFU_DEVICE_FILTERS, WebUsbTransport, type WebUsbDeviceLike } from '../../src/dfu/webusb.ts';
 import type { MemoryImage } from '../../src/image/memory-image.ts';
-import type { ChipProfile } from '../../src/layout/chip-types.ts';
-import { matchProfiles, type ProfileMatch } from '../../src/layout/match.ts';
+import type { BankMode } from '../../src/layout/chip-types.ts';
 import type { FlashPlan } from '../../src/plan/types.ts';
 import { planFlash, type FlashSettings } from './analyze.ts';
 
 /** The part of `navigator.usb` the page uses. */
 export interface UsbLike {
-  requestDevice(options: { filters: { vendorId?: number; productId?: number; classCode?: number; subclassCode?: number }[] }): Promise<DfuTransport>;
-  getDevices(): Promise<DfuTransport[]>;
+  requestDevice(options: { filters: { vendorId?: number; productId?: number; classCode?: number; subclassCode?: number }[] }): Promise<WebUsbDeviceLike>;
+  getDevices(): Promise<WebUsbDeviceLike[]>;
 }
 
-/** The STM32 ROM bootloader, and any DFU-class interface (custom bootloaders, other vendors' DfuSe). */
-export const DEVICE_FILTERS = [
-  { vendorId: 0x0483, productId: 0xdf11 },
-  { classCode: 0xfe, subclassCode: 0x01 },
-];
+/** Any device with a DFU interface (the STM32 ROM has one), as the shared adapter asks for them. */
+export const DEVICE_FILTERS = DFU_DEVICE_FILTERS.map((f) => ({ ...f }));
 
 export type Platform = 'windows' | 'linux' | 'mac' | 'android' | 'chromeos' | 'other';
 
@@ -73,8 +71,13 @@ export function webUsb(nav: Navigator, secure: boolean): { usb: UsbLike } | { pr
   };
 }
 
+const DOM_ERRORS = /\b(SecurityError|NetworkError|NotFoundError|InvalidStateError|AbortError|TimeoutError|NotAllowedError|NotSupportedError)\b/;
+
+/** The DOMException name behind an error: its own, or the one the shared adapter kept in its message (`open: SecurityError: Access denied.`). */
 function errorName(e: unknown): string {
-  return typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
+  const own = typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
+  if (DOM_ERRORS.test(own)) return own;
+  return DOM_ERRORS.exec(errorMessage(e))?.[1] ?? own;
 }
 
 function errorMessage(e: unknown): string {
@@ -84,7 +87,8 @@ function errorMessage(e: unknown): string {
 /** What a WebUSB rejection means at `stage`, on this platform. */
 export function explainUsbError(e: unknown, stage: 'request' | 'open' | 'claim' | 'transfer', platform: Platform): Problem {
   const name = errorName(e);
-  const detail = `${name !== '' ? `${name}: ` : ''}${errorMessage(e)}`;
+  const message = errorMessage(e);
+  const detail = message.includes(name) ? message : `${name !== '' ? `${name}: ` : ''}${message}`;
   if (stage === 'request' && name === 'NotFoundError') {
     return {
       code: 'WEBUSB_NO_DEVICE_CHOSEN',
@@ -159,87 +163,101 @@ export function explainFlashError(e: unknown, platform: Platform): Problem {
     } else {
       advice.push('The message names the operation, the address, the request and the device state. Reset the board into DFU mode and flash again.');
     }
-    return { code, title: code === 'DFU_VERIFY_MISMATCH' ? 'Verify failed' : code === 'DFU_ABORTED' ? 'Flash stopped' : 'The flash failed', advice, detail: e.message };
+    const title = code === 'DFU_VERIFY_MISMATCH' ? 'Verify failed' : code === 'DFU_ABORTED' ? 'Flash stopped' : code === 'DFU_DISCONNECTED' ? 'The device disconnected during the flash' : 'The flash failed';
+    return { code, title, advice, detail: e.message };
   }
   const name = errorName(e);
   if (name !== '' && name !== 'Error' && name !== 'FwError') return explainUsbError(e, 'transfer', platform);
   return { code: (e as { code?: string }).code ?? 'ERROR', title: 'The flash failed', advice: [], detail: errorMessage(e) };
 }
 
-/** The device as the page shows it, with the chip profiles its memory-layout strings fit best. */
+/** The device as the page shows it: identity, alternate settings, the chip profiles its layout strings fit. */
 export interface DeviceSummary {
   readonly name: string;
   readonly usbId: string;
   readonly serial?: string;
   readonly alts: readonly { alt: number; name: string }[];
-  readonly matches: readonly ProfileMatch[];
+  /** Profiles that fit (exact or documented differences, of the ROM generation bcdDevice says): one names the chip. */
+  readonly profiles: readonly string[];
 }
 
-export function describeDevice(d: DfuTransport): DeviceSummary {
-  const layouts = readAltLayouts(d);
-  const strings: (string | undefined)[] = [];
-  for (const a of layouts?.alts ?? []) strings[a.alt] = a.name;
-  let matches: ProfileMatch[] = [];
-  try {
-    matches = matchProfiles(strings);
-  } catch {
-    matches = [];
-  }
+export function summarize(d: DeviceDescription): DeviceSummary {
   const hex4 = (n: number): string => n.toString(16).toUpperCase().padStart(4, '0');
   return {
-    name: [d.manufacturerName, d.productName].filter((x) => x !== undefined && x !== null && x !== '').join(' ') || 'USB DFU device',
+    name: [d.manufacturer, d.product].filter((x) => x !== undefined && x !== '').join(' ') || 'USB DFU device',
     usbId: `${hex4(d.vendorId)}:${hex4(d.productId)}`,
-    ...(d.serialNumber !== undefined && d.serialNumber !== null && d.serialNumber !== '' ? { serial: d.serialNumber } : {}),
-    alts: (layouts?.alts ?? []).map((a) => ({ alt: a.alt, name: a.name })),
-    matches: matches.slice(0, 3),
+    ...(d.serial !== undefined && d.serial !== '' ? { serial: d.serial } : {}),
+    alts: d.alts.map((a) => ({ alt: a.alt, name: a.name })),
+    profiles: d.profiles,
   };
 }
 
-/**
- * Opens the device and claims its DFU interface here, before the library does, so a refusal is explained with
- * the browser's own error (the library wraps it as a transport error). The library's `connect` then finds it open.
- */
-export async function openForDfu(d: DfuTransport, platform: Platform): Promise<void> {
-  try {
-    if (!d.opened) await d.open();
-    if (d.configuration === null || d.configuration === undefined) await d.selectConfiguration(1);
-  } catch (e) {
-    throw Object.assign(new Error('open'), { problem: explainUsbError(e, 'open', platform) });
-  }
-  const found = readAltLayouts(d);
-  if (found === undefined) return; // connect() says there is no DFU interface
-  try {
-    await d.claimInterface(found.interfaceNumber);
-  } catch (e) {
-    throw Object.assign(new Error('claim'), { problem: explainUsbError(e, 'claim', platform) });
+/** Carries a Problem through a rejection. */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.title);
   }
 }
 
 export function problemOf(e: unknown): Problem | undefined {
-  return typeof e === 'object' && e !== null && 'problem' in e ? (e as { problem: Problem }).problem : undefined;
+  return e instanceof ProblemError ? e.problem : undefined;
+}
+
+/** Asks the user for a device (the browser's chooser) and wraps it in the shared adapter. */
+export async function requestTransport(usb: UsbLike, platform: Platform): Promise<WebUsbTransport> {
+  try {
+    return new WebUsbTransport(await usb.requestDevice({ filters: DEVICE_FILTERS }));
+  } catch (e) {
+    throw new ProblemError(explainUsbError(e, 'request', platform));
+  }
+}
+
+/**
+ * Opens the device and claims its DFU interface, so that a refusal is explained at once (with the browser's own
+ * error, which the adapter keeps in its message); then reads what the device says about itself.
+ */
+export async function openAndDescribe(t: WebUsbTransport, platform: Platform): Promise<DeviceDescription> {
+  try {
+    await t.open();
+    if (t.configuration === null || t.configuration === undefined) await t.selectConfiguration(1);
+  } catch (e) {
+    throw new ProblemError(explainUsbError(e, 'open', platform));
+  }
+  const found = readAltLayouts(t);
+  if (found !== undefined) {
+    try {
+      await t.claimInterface(found.interfaceNumber);
+    } catch (e) {
+      throw new ProblemError(explainUsbError(e, 'claim', platform));
+    }
+  }
+  return describeDevice(t);
 }
 
 export interface FlashJob {
+  readonly prepared: PreparedDevice;
   readonly plan: FlashPlan;
   readonly result: FlashResult;
 }
 
 /**
- * `dfukit flash` in the page: connect (wTransferSize from the device), plan with it, execute with progress,
- * verify and leave as the settings say. `onPlan` sees the plan before the first erase.
+ * `dfukit flash` in the page: prepare the session as the library does for any device (the chip named, else
+ * identified; flash size and bank mode from the device; the flash map reconciled), plan with the device's
+ * wTransferSize, execute with progress, verify and leave as the settings say.
  */
 export async function flashDevice(
-  d: DfuTransport,
-  chip: ChipProfile,
+  t: WebUsbTransport,
+  chip: { name?: string; bankMode?: BankMode },
   image: MemoryImage,
   settings: FlashSettings,
   platform: Platform,
-  hooks: { onPlan?: (plan: FlashPlan) => void; onEvent?: (e: FlashEvent) => void; signal?: AbortSignal },
+  hooks: { onPrepared?: (p: PreparedDevice, plan: FlashPlan) => void; onEvent?: (e: FlashEvent) => void; signal?: AbortSignal },
 ): Promise<FlashJob> {
-  await openForDfu(d, platform);
-  const session = await connect(d, chip);
-  const plan = planFlash(image, chip, settings, { transferSize: session.dfuse.transferSize, from: session.info.transferSizeFrom, addressPerBlock: session.dfuse.addressPerBlock });
-  hooks.onPlan?.(plan);
-  const result = await executePlan(session, plan, { ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}), ...(hooks.onEvent !== undefined ? { onEvent: hooks.onEvent } : {}) });
-  return { plan, result };
+  await openAndDescribe(t, platform);
+  const prepared = await prepareSession(t, { ...(chip.name !== undefined ? { chip: chip.name } : {}), ...(chip.bankMode !== undefined ? { bankMode: chip.bankMode } : {}) });
+  const s = prepared.session;
+  const plan = planFlash(image, prepared.profile, settings, { transferSize: s.dfuse.transferSize, from: s.info.transferSizeFrom, addressPerBlock: s.dfuse.addressPerBlock });
+  hooks.onPrepared?.(prepared, plan);
+  const result = await executePlan(s, plan, { ...(hooks.signal !== undefined ? { signal: hooks.signal } : {}), ...(hooks.onEvent !== undefined ? { onEvent: hooks.onEvent } : {}) });
+  return { prepared, plan, result };
 }

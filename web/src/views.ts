@@ -14,7 +14,7 @@ import { renderDiff as renderDiffText } from '../../src/cli/render/diff.ts';
 import { renderInspect as renderInspectText } from '../../src/cli/render/inspect.ts';
 import { renderDoctor as renderDoctorText } from '../../src/cli/render/doctor.ts';
 import { renderPlan as renderPlanText } from '../../src/cli/render/flash.ts';
-import { h, human, plural } from './dom.ts';
+import { h, human, plural, s as svgEl } from './dom.ts';
 
 export const FORMAT_TITLES: Record<string, string> = {
   elf: 'ELF',
@@ -248,6 +248,43 @@ function byteCell(b: number | null): string {
   return b === null ? '--' : b.toString(16).toUpperCase().padStart(2, '0');
 }
 
+const CLASS_COLORS: Record<string, string> = {
+  truncated: '#7c3aed',
+  'not-written': '#d97706',
+  'tail-lost': '#ea580c',
+  shifted: '#0891b2',
+  'bits-cleared': '#db2777',
+  'header-only': '#16a34a',
+  'different-build': '#dc2626',
+  other: '#475569',
+};
+
+/**
+ * Both sides and the differing ranges on one axis, to scale: where each file has data (upper and lower band) and
+ * every differing range in its class's colour, at least 2 px wide.
+ */
+function diffStrip(r: DiffReport): SVGElement | undefined {
+  const all = [...r.expected.ranges, ...r.actual.ranges];
+  if (all.length === 0) return undefined;
+  const lo = Math.min(...all.map((x) => x.start));
+  const hi = Math.max(...all.map((x) => x.end));
+  const W = 1180;
+  const x = (a: number): number => 4 + ((a - lo) / Math.max(1, hi - lo)) * (W - 8);
+  const band = (ranges: readonly { start: number; end: number }[], y: number, cls: string): SVGElement[] =>
+    ranges.map((q) => svgEl('rect', { class: cls, x: x(q.start), y, width: Math.max(1, x(q.end) - x(q.start)), height: 16 }));
+  return svgEl(
+    'svg',
+    { class: 'diff-strip', viewBox: `0 0 ${W} 92`, role: 'img', 'aria-label': 'where the two files differ' },
+    svgEl('text', { x: 4, y: 12, class: 'lbl' }, 'expected'),
+    band(r.expected.ranges, 16, 'side'),
+    svgEl('text', { x: 4, y: 48, class: 'lbl' }, 'actual'),
+    band(r.actual.ranges, 52, 'side'),
+    r.ranges.map((q) => svgEl('rect', { class: 'diff-range', 'data-class': q.class, x: x(q.start), y: 14, width: Math.max(2, x(q.end) - x(q.start)), height: 56, fill: CLASS_COLORS[q.class] ?? '#000' }, svgEl('title', {}, `#${q.index} ${formatRange(q.start, q.end)}: ${CLASS_INFO[q.class].title}`))),
+    svgEl('text', { x: 4, y: 88, class: 'axis' }, hex32(lo)),
+    svgEl('text', { x: W - 4, y: 88, class: 'axis', 'text-anchor': 'end' }, hex32(hi)),
+  );
+}
+
 /** A diff report: the verdict, both sides, the causes, every range with its class and evidence. */
 export function renderDiff(r: DiffReport): HTMLElement {
   const box = h('section', { class: 'diff', 'data-equal': String(r.equal) });
@@ -263,8 +300,16 @@ export function renderDiff(r: DiffReport): HTMLElement {
   box.appendChild(sideLine('expected', r.expected));
   box.appendChild(sideLine('actual', r.actual));
   for (const n of r.notes) box.appendChild(h('p', { class: `note ${n.severity}` }, `${n.severity}: ${n.message}`));
+  const strip = diffStrip(r);
+  if (strip !== undefined) box.appendChild(strip);
   if (!r.equal) {
-    box.appendChild(h('ul', { class: 'causes' }, r.causes.map((c) => h('li', { 'data-class': c.class }, h('strong', {}, CLASS_INFO[c.class].title), `: ${plural(c.ranges, 'range')}, ${plural(c.bytes, 'byte')} - ${CLASS_INFO[c.class].cause}`))));
+    box.appendChild(
+      h(
+        'ul',
+        { class: 'causes' },
+        r.causes.map((c) => h('li', { 'data-class': c.class }, h('span', { class: 'swatch' }), h('strong', {}, CLASS_INFO[c.class].title), `: ${plural(c.ranges, 'range')}, ${plural(c.bytes, 'byte')} - ${CLASS_INFO[c.class].cause}`)),
+      ),
+    );
     box.appendChild(
       table(
         'diff-ranges',

@@ -9,18 +9,43 @@ export function parseRetries(value: string): number {
   return n;
 }
 
+/** `0483`, `0x0483`: a USB vendor or product ID (hex, as lsusb prints them). */
+export function parseUsbIdArg(value: string): number {
+  const m = /^(?:0x)?([0-9a-f]{1,4})$/i.exec(value.trim());
+  if (m === null) throw new InvalidArgumentError(`expected a 16-bit hex ID such as 0483 or 0xdf11, got '${value}'`);
+  return parseInt(m[1]!, 16);
+}
+
+export function parseAltArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new InvalidArgumentError(`expected an alternate setting 0..255, got '${value}'`);
+  return n;
+}
+
+export function parseLayoutArg(value: string): 'device' | 'profile' {
+  if (value === 'device' || value === 'profile') return value;
+  throw new InvalidArgumentError(`expected device or profile, got '${value}'`);
+}
+
 export const DEVICE_HELP = `
 Devices:
+  --device usb (the default)
+      real USB devices through the optional \`usb\` package (node-usb): the chip
+      is identified from the device (layout strings, bcdDevice, flash size
+      register; --chip names it when several profiles fit); select one with
+      --serial, --path (bus-port, as 1-2.3), --vid/--pid; a device that resets
+      (option bytes, unprotect) is found again by its serial number.
   --device emulator:PART[,flash=FILE][,quirks=a+b|profile][,bootloader=0x90]
+                   [,serials=A+B|count=N][,faults=[SERIAL:]KIND@WHERE][,bank=single|dual]
+                   [,rdp=0|1][,usb-timeout=MS][,anonymous]
       the STM32 ROM bootloader emulated in this process (dfukit chips lists
       the parts); flash=FILE keeps its flash in FILE (bank after bank),
-      written through on every erase and program; device time is virtual.
-  --device usb
-      real USB devices: not available in this version yet.
+      written through on every erase and program ({serial} in FILE with
+      several serials); device time is virtual.
   --device usbip://HOST:PORT[/BUSID]
       a device exported over USB/IP: \`dfukit emulate\` in another process (or
-      usbipd); the chip is identified from its layout strings (--chip names
-      it); device time is real time.
+      usbipd); the chip is the part dfukit emulate names, else identified
+      from the device as for usb (--chip names it); device time is real time.
 `;
 
 export const FLASH_HELP = `
@@ -47,6 +72,7 @@ Examples:
   dfukit flash slotB.hex --header-layout dfukit-ab-v1 \\
       --slot A=0x08040000+256K --slot B=0x08100000+256K --device emulator:stm32h745
   dfukit flash app.hex --chip stm32h743 --dry-run
+  dfukit flash app.hex --all --vid 0483 --pid df11
 `;
 
 export function registerFlash(program: Command): void {
@@ -54,9 +80,16 @@ export function registerFlash(program: Command): void {
     .command('flash')
     .description('flash firmware (ELF, HEX, S-record, BIN@ADDR, DfuSe, or a recipe) over DfuSe: erase touched sectors, write, verify, leave')
     .argument('[inputs...]', 'input files, any mix of formats; raw binaries as file.bin@0x08000000')
-    .option('--device <spec>', 'device: emulator:PART[,flash=FILE][,quirks=...] or usb (see below)')
+    .option('--device <spec>', 'device: usb (default), usbip://HOST:PORT or emulator:PART[,...] (see below)')
+    .option('--serial <serial>', 'the device with this USB serial number')
+    .option('--path <bus-port>', 'the USB device at this port path (1-2.3)')
+    .option('--vid <id>', 'USB vendor ID (hex)', parseUsbIdArg)
+    .option('--pid <id>', 'USB product ID (hex)', parseUsbIdArg)
+    .option('--alt <n>', 'alternate setting to flash through (default: the internal-flash alt)', parseAltArg)
+    .option('--all', 'flash every matching device in parallel; one log prefix per serial and a summary table')
+    .option('--layout <source>', 'when the device\'s layout string and the chip profile disagree: device or profile', parseLayoutArg)
     .option('--recipe <file>', 'take the inputs from a build recipe (as `dfukit build`)')
-    .option('--chip <part>', 'chip for --dry-run without a device (with a device: must match it)')
+    .option('--chip <part>', 'chip for --dry-run without a device; with a device, names it when its strings fit several profiles')
     .option('--flash-size <size>', 'flash size when the part name has no flash-size letter', parseSizeArg)
     .option('--bank-mode <mode>', 'single or dual (parts whose bank organisation an option bit selects)', parseBankMode)
     .option('--dry-run', 'print the plan (sectors, blocks, header ranges, verify, leave) and stop before any request')

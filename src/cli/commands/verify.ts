@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from '@commander-js/extra-typings'
 import { parseNumber } from '../../core/parse-number.ts';
 import { collect, parseSizeArg } from '../options.ts';
 import { parseBankMode } from './convert.ts';
-import { DEVICE_HELP, parseRetries } from './flash.ts';
+import { DEVICE_HELP, parseLayoutArg, parseRetries, parseUsbIdArg } from './flash.ts';
 
 function parseCount(what: string, max: number): (value: string) => number {
   return (value) => {
@@ -28,7 +28,7 @@ ${DEVICE_HELP}
 Examples:
   dfukit verify app.hex --device emulator:stm32h743,flash=h743.bin
   dfukit verify cm7.elf cm4.elf --device emulator:stm32h745 --json
-  dfukit verify app.bin@0x08000000 --device usb
+  dfukit verify app.bin@0x08000000 --serial 3574364C3034
 `;
 
 export function registerVerify(program: Command): void {
@@ -36,9 +36,14 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description('compare the device\'s flash with firmware files: read back what the image covers, report what differs and why')
     .argument('[inputs...]', 'input files, any mix of formats; raw binaries as file.bin@0x08000000')
-    .option('--device <spec>', 'device: emulator:PART[,flash=FILE][,quirks=...] or usb (see below)')
+    .option('--device <spec>', 'device: usb (default), usbip://HOST:PORT or emulator:PART[,...] (see below)')
+    .option('--serial <serial>', 'the device with this USB serial number')
+    .option('--path <bus-port>', 'the USB device at this port path (1-2.3)')
+    .option('--vid <id>', 'USB vendor ID (hex)', parseUsbIdArg)
+    .option('--pid <id>', 'USB product ID (hex)', parseUsbIdArg)
+    .option('--layout <source>', 'when the device\'s layout string and the chip profile disagree: device or profile', parseLayoutArg)
     .option('--recipe <file>', 'take the inputs from a build recipe (as `dfukit build`)')
-    .option('--chip <part>', 'must match the device when given')
+    .option('--chip <part>', 'the chip, when the device\'s strings fit several profiles (must match the device)')
     .option('--flash-size <size>', 'flash size when the part name has no flash-size letter', parseSizeArg)
     .option('--bank-mode <mode>', 'single or dual (parts whose bank organisation an option bit selects)', parseBankMode)
     .option('--retries <n>', 'extra attempts per read after a recoverable error (default 2)', parseRetries)

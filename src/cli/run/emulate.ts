@@ -54,6 +54,16 @@ export async function runEmulate(opts: EmulateCliOptions): Promise<number> {
     },
     onConnectionError: (peer, e) => process.stderr.write(`dfukit emulate: ${peer}: ${e.message}\n`),
   });
+  // Signal handlers first: a script may stop the emulator the moment it reads the `listening on` line.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (s: NodeJS.Signals): void => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   let handle;
   try {
     handle = await server.listen({ host, port });
@@ -76,22 +86,15 @@ export async function runEmulate(opts: EmulateCliOptions): Promise<number> {
   };
   if (json) process.stdout.write(JSON.stringify({ listening: addr, host: handle.host, port: handle.port, url: `usbip://${addr}/${exp.busid}`, ...what }) + '\n');
   else {
-    process.stdout.write(`listening on ${addr}\n`);
+    // One write (atomic on a pipe): scripts that wait for the first line find the rest with it.
     process.stdout.write(
-      `emulating ${exp.profile.displayName} (${exp.profile.profile}) ROM bootloader 0x${emu.bootloaderVersion.toString(16).toUpperCase()}${exp.revisionNote !== undefined ? ` [${exp.revisionNote}]` : ''}, ` +
+      `listening on ${addr}\n` +
+        `emulating ${exp.profile.displayName} (${exp.profile.profile}) ROM bootloader 0x${emu.bootloaderVersion.toString(16).toUpperCase()}${exp.revisionNote !== undefined ? ` [${exp.revisionNote}]` : ''}, ` +
         `quirks: ${emu.quirks.length > 0 ? emu.quirks.join(', ') : 'none'}; busid ${exp.busid}; poll scale ${opts.pollScale ?? 1}\n` +
         `  dfukit: --device usbip://${addr}   dfu-util/pyusb: DFUKIT_USBIP=${addr} LD_LIBRARY_PATH=<libusb-usbip dir>\n`,
     );
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (s: NodeJS.Signals): void => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve(s);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await stopped;
   await handle.close();
   exp.close();
   const c = emu.counters;

@@ -10,7 +10,7 @@ import { toPlanSector } from '../../plan/plan.ts';
 import type { PlanSector } from '../../plan/types.ts';
 import { renderErase } from '../render/flash.ts';
 import { progressReporter } from '../render/progress.ts';
-import { deviceAndChip, withSession, type DeviceCliOptions } from './flash.ts';
+import { withDevice, type DeviceCliOptions } from './flash.ts';
 import { parseRangeSpec } from './read.ts';
 
 export interface EraseCliOptions extends DeviceCliOptions {
@@ -51,19 +51,18 @@ export function parseSectorList(text: string, profile: ChipProfile): PlanSector[
 export async function runErase(opts: EraseCliOptions): Promise<number> {
   const given = [opts.range, opts.sectors, opts.mass].filter((x) => x !== undefined).length;
   if (given !== 1) throw new FwError('ERASE_USAGE', 'say what to erase: exactly one of --range ADDR:SIZE, --sectors LIST, --mass', {}, EXIT_USAGE);
-  const { spec, profile } = await deviceAndChip(opts, true);
-  let what: { sectors: PlanSector[] } | { mass: true };
-  if (opts.mass === true) what = { mass: true };
-  else if (opts.sectors !== undefined) what = { sectors: parseSectorList(opts.sectors, profile) };
-  else {
+  const whatFor = (profile: ChipProfile): { sectors: PlanSector[] } | { mass: true } => {
+    if (opts.mass === true) return { mass: true };
+    if (opts.sectors !== undefined) return { sectors: parseSectorList(opts.sectors, profile) };
     const r = parseRangeSpec(opts.range!);
     const sectors = sectorsTouched(profile, [r]).map(toPlanSector);
     if (sectors.length === 0) throw new FwError('ERASE_RANGE', `--range ${opts.range}: no ${profile.displayName} flash sector lies in it`, {}, EXIT_USAGE);
-    what = { sectors };
-  }
+    return { sectors };
+  };
+  if (opts.range !== undefined) parseRangeSpec(opts.range); // a bad range is a usage error before any device is opened
   const progress = progressReporter({ quiet: opts.json === true });
   try {
-    const r = await withSession(spec!, opts, (s, _d, signal) => eraseMemory(s, what, { signal, onEvent: (e) => progress.onEvent(e) }));
+    const r = await withDevice(opts, (p, _h, signal) => eraseMemory(p.session, whatFor(p.profile), { signal, onEvent: (e) => progress.onEvent(e) }));
     process.stdout.write(opts.json === true ? JSON.stringify({ ok: true, ...r }, null, 2) + '\n' : renderErase(r));
     return 0;
   } catch (e) {

@@ -10,12 +10,11 @@ import { readMemory } from '../../dfu/operations.ts';
 import { writeOutputAtomic } from '../../node/files.ts';
 import { renderRead } from '../render/flash.ts';
 import { progressReporter } from '../render/progress.ts';
-import { deviceAndChip, withSession, type DeviceCliOptions } from './flash.ts';
+import { withDevice, type DeviceCliOptions } from './flash.ts';
 
 export interface ReadCliOptions extends DeviceCliOptions {
   range: string;
   output: string;
-  transferSize?: number;
 }
 
 /** `ADDR:SIZE` (size with K/M) or `ADDR..END` (half-open), as a range; a usage error otherwise. */
@@ -43,10 +42,9 @@ export function parseRangeSpec(text: string, what = '--range'): Range {
 
 export async function runRead(opts: ReadCliOptions): Promise<number> {
   const r = parseRangeSpec(opts.range);
-  const { spec } = await deviceAndChip(opts, true);
   const progress = progressReporter({ quiet: opts.json === true });
   try {
-    const result = await withSession(spec!, opts, (s, _d, signal) => readMemory(s, r.start, r.end - r.start, { signal, onEvent: (e) => progress.onEvent(e) }));
+    const result = await withDevice(opts, (p, _h, signal) => readMemory(p.session, r.start, r.end - r.start, { signal, onEvent: (e) => progress.onEvent(e) }));
     writeOutputAtomic(opts.output, result.bytes);
     process.stdout.write(
       opts.json === true

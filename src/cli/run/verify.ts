@@ -9,12 +9,11 @@ import type { Note } from '../../core/notes.ts';
 import { verifyDevice } from '../../dfu/verify-device.ts';
 import { renderDiff } from '../render/diff.ts';
 import { progressReporter } from '../render/progress.ts';
-import { deviceAndChip, loadFlashImage, withSession, type DeviceCliOptions } from './flash.ts';
+import { loadFlashImage, withDevice, type DeviceCliOptions } from './flash.ts';
 
 export interface VerifyCliOptions extends DeviceCliOptions {
   recipe?: string;
   retries?: number;
-  transferSize?: number;
   overwrite?: true;
   lenient?: string[];
   merge?: number;
@@ -24,18 +23,20 @@ export interface VerifyCliOptions extends DeviceCliOptions {
 
 export async function runVerify(files: string[], opts: VerifyCliOptions): Promise<number> {
   const { image, inputs, recipeChip } = loadFlashImage(files, opts);
-  const { spec, profile } = await deviceAndChip(opts, true, recipeChip);
   const json = opts.json === true;
   const progress = progressReporter({ quiet: json });
   try {
-    const r = await withSession(spec!, opts, (s, _d, signal) =>
-      verifyDevice(s, image, {
+    const r = await withDevice({ ...opts, ...(recipeChip !== undefined ? { recipeChip } : {}) }, (p, _h, signal) =>
+      verifyDevice(p.session, image, {
         signal,
         onEvent: (e) => progress.onEvent(e),
         ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
-        expected: { name: opts.recipe !== undefined ? `${opts.recipe} (${inputs.join(' + ')})` : inputs.join(' + ') },
-        actual: { name: opts.device!, format: 'read-back', alt: s.alt },
-        notes: profile.warnings.map((m): Note => ({ code: 'CHIP_WARNING', severity: 'warning', message: m, location: {} })),
+        expected: { name: opts.recipe !== undefined ? `${opts.recipe} (${inputs.join(' + ')})` : files.join(' + ') },
+        actual: { name: opts.device ?? 'usb', format: 'read-back', alt: p.session.alt },
+        notes: [
+          ...p.profile.warnings.map((m): Note => ({ code: 'CHIP_WARNING', severity: 'warning', message: m, location: {} })),
+          ...p.notes.map((m): Note => ({ code: 'DEVICE_NOTE', severity: 'info', message: m, location: {} })),
+        ],
         ...(opts.merge !== undefined ? { merge: opts.merge } : {}),
         ...(opts.context !== undefined ? { context: opts.context } : {}),
       }),

@@ -10,7 +10,7 @@
  * - targets are read while a "Target" signature follows, whatever bTargets says;
  * - an element whose data run past the end is reported as truncated and dropped.
  *
- * Byte map and the tools' divergences: /work/shared/reference/image-formats.md §1.
+ * Byte map and the tools' divergences: ../shared/reference/image-formats.md §1.
  */
 import { ascii } from '../core/bytes.ts';
 import { crc32Jam } from '../core/crc.ts';

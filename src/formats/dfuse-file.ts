@@ -1,6 +1,6 @@
 /**
  * DfuSe files (ST UM0391): prefix, targets, elements, DFU suffix. Byte map and the tools' divergences D1-D9:
- * /work/shared/reference/image-formats.md §1. All fields little-endian.
+ * ../shared/reference/image-formats.md §1. All fields little-endian.
  *
  *   prefix   0  szSignature "DfuSe" (5) | bVersion 1 (1) | DFUImageSize (4) | bTargets (1)            = 11 bytes
  *   target  +0  szSignature "Target" (6) | bAlternateSetting (1) | bTargetNamed u32 (4) |

@@ -27,3 +27,39 @@ export function emitLiteral(value: unknown, formatNumber: NumberFormatter, key =
   }
   throw new Error(`cannot render ${String(value)}`);
 }
+
+/**
+ * The command-line end of a compile script: print the errors, or compare the generated module with the file
+ * on disk and write it (`--check`: only compare, exit 1 when it is not current).
+ */
+export async function finishGeneratedModule(opts: {
+  root: string;
+  path: string;
+  moduleText: string | undefined;
+  errors: readonly { format(): string }[];
+  command: string;
+  summary: string;
+}): Promise<void> {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { relative } = await import('node:path');
+  const shown = relative(opts.root, opts.path);
+  if (opts.moduleText === undefined) {
+    for (const e of opts.errors) process.stderr.write(`${e.format()}\n`);
+    process.stderr.write(`${opts.command}: ${opts.errors.length} error(s); ${shown} not written\n`);
+    process.exit(1);
+  }
+  let current: string | undefined;
+  try {
+    current = readFileSync(opts.path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === opts.moduleText) console.log(`${shown} is current (${opts.summary})`);
+  else if (process.argv.includes('--check')) {
+    process.stderr.write(`${shown} is not current: run npm run ${opts.command}\n`);
+    process.exit(1);
+  } else {
+    writeFileSync(opts.path, opts.moduleText);
+    console.log(`wrote ${shown} (${opts.summary})`);
+  }
+}

@@ -31,7 +31,7 @@ import { hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { ADDRESS_LIMIT } from '../core/range.ts';
 import { MemoryImage } from '../image/memory-image.ts';
-import { CR, LF, HEX_VALUE, hexByte, skipEol, lineEnd, describeChar, textLocation, RunBuilder, TextWriter } from './text-records.ts';
+import { CR, LF, hexByte, skipEol, lineEnd, describeChar, nonHexError, textLocation, RunBuilder, TextWriter } from './text-records.ts';
 import { allows, type Decoded, type DecodeOptions } from './types.ts';
 
 export const IHEX_LENIENCIES = ['missing-eof', 'data-after-eof', 'segment-wrap', 'duplicate-start'] as const;
@@ -236,10 +236,9 @@ function malformed(
   count: number,
   fail: (code: string, message: string, line: number, column?: number) => FwError,
 ): FwError {
+  const bad = nonHexError(bytes, p, p + 1, line, fail);
+  if (bad !== undefined) return bad;
   const end = lineEnd(bytes, p);
-  for (let i = p + 1; i < end; i++) {
-    if (HEX_VALUE[bytes[i]!]! < 0) return fail('BAD_CHAR', `non-hex character ${describeChar(bytes[i]!)} in a record`, line, i - p + 1);
-  }
   const digits = end - p - 1;
   if (count < 0) return fail('LENGTH_MISMATCH', `record has ${digits} hex digits, at least 10 needed`, line, 2);
   return fail(

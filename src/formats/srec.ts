@@ -29,7 +29,7 @@ import { hex32, hexN } from '../core/format.ts';
 import type { Note } from '../core/notes.ts';
 import { ADDRESS_LIMIT } from '../core/range.ts';
 import type { MemoryImage } from '../image/memory-image.ts';
-import { HEX_VALUE, RunBuilder, TextWriter, describeChar, hexByte as sharedHexByte, lineEnd, skipEol as sharedSkipEol, textLocation } from './text-records.ts';
+import { RunBuilder, TextWriter, describeChar, nonHexError, hexByte as sharedHexByte, lineEnd, skipEol as sharedSkipEol, textLocation } from './text-records.ts';
 import { allows, type Decoded, type DecodeOptions } from './types.ts';
 
 /** Leniencies `decodeSrec` understands (see the module comment). */
@@ -211,10 +211,9 @@ function malformed(
   count: number,
   fail: (code: string, message: string, line: number, column?: number) => FwError,
 ): FwError {
+  const bad = nonHexError(bytes, p, p + 2, line, fail);
+  if (bad !== undefined) return bad;
   const end = lineEnd(bytes, p);
-  for (let i = p + 2; i < end; i++) {
-    if (HEX_VALUE[bytes[i]!]! < 0) return fail('BAD_CHAR', `non-hex character ${describeChar(bytes[i]!)} in a record`, line, i - p + 1);
-  }
   const digits = end - p - 2;
   if (count < 0) return fail('LENGTH_MISMATCH', `record has ${digits} hex digits after its type, at least 2 needed for the byte count`, line, 3);
   return fail('LENGTH_MISMATCH', `byte count ${hexN(count, 2)} needs ${2 + 2 * count} hex digits after the type, the line has ${digits}`, line, 3);

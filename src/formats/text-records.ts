@@ -47,6 +47,24 @@ export function describeChar(c: number): string {
   return c > 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `byte ${hexN(c, 2)}`;
 }
 
+/**
+ * A record that does not parse, explained by its first non-hex character after `from` (column counted from
+ * the record mark at `p`), or undefined when every character is a hex digit (then the length is at fault).
+ */
+export function nonHexError(
+  bytes: Uint8Array,
+  p: number,
+  from: number,
+  line: number,
+  fail: (code: string, message: string, line: number, column?: number) => FwError,
+): FwError | undefined {
+  const end = lineEnd(bytes, p);
+  for (let i = from; i < end; i++) {
+    if (HEX_VALUE[bytes[i]!]! < 0) return fail('BAD_CHAR', `non-hex character ${describeChar(bytes[i]!)} in a record`, line, i - p + 1);
+  }
+  return undefined;
+}
+
 export function textLocation(file: string | undefined, line: number, column?: number, address?: number): Location {
   return {
     ...(file !== undefined ? { file } : {}),

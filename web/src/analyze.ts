@@ -4,7 +4,6 @@
  * chip (the browser tests compare them field by field). Pure: bytes in, reports out; no DOM.
  */
 import { FwError, isFwError } from '../../src/core/errors.ts';
-import { hex32 } from '../../src/core/format.ts';
 import type { Note } from '../../src/core/notes.ts';
 import { assembleTargets } from '../../src/convert/assemble.ts';
 import { PORTABLE_DIGESTS } from '../../src/convert/digests.ts';
@@ -25,11 +24,12 @@ import { resolveChip } from '../../src/layout/chips.ts';
 import { createFlashPlan, type PlanOptions } from '../../src/plan/plan.ts';
 import type { FlashPlan } from '../../src/plan/types.ts';
 import { addHeaders } from '../../src/report/inspect-headers.ts';
+import { ASSUMED_BIN_ADDRESS, diffSide, type DiffSide } from '../../src/report/diff-side.ts';
 import { diffImages } from '../../src/verify/diff.ts';
 import type { DiffReport } from '../../src/verify/report-schema.ts';
 
 /** STM32 main flash starts here: where a raw binary without an address is shown (as `dfukit inspect` and `diff` do). */
-export const ASSUMED_ADDRESS = 0x08000000;
+export const ASSUMED_ADDRESS = ASSUMED_BIN_ADDRESS;
 
 /** One dropped file. `address` is the load address the user gave (raw binaries, plain DFU payloads). */
 export interface FileEntry {
@@ -109,55 +109,15 @@ export function outputName(files: readonly FileEntry[], format: OutputFormat, su
   return `${base}${suffix}.${format}`;
 }
 
-/** One side of `dfukit diff` (cli/run/diff.ts `loadDiffInput`): the alt-0 (or only) target, the notes it adds. */
-function diffSide(f: FileEntry, which: 'expected' | 'actual'): { image: MemoryImage; label: { name: string; format: string; detectedBy: string; alt?: number; address?: number }; notes: Note[] } {
-  const notes: Note[] = [];
-  try {
-    const sniff = decodeFile(f.bytes, { file: f.name, address: f.address ?? ASSUMED_ADDRESS });
-    const fmt = sniff.decoded.format;
-    let address = f.address;
-    if ((fmt === 'bin' || fmt === 'dfu') && address === undefined) {
-      address = ASSUMED_ADDRESS;
-      notes.push({
-        code: 'DIFF_ADDRESS_ASSUMED',
-        severity: 'warning',
-        message: `${which} ${f.name}: no load address given, taken as ${hex32(ASSUMED_ADDRESS)} (give one as ${f.name}@ADDR)`,
-        location: { file: f.name },
-      });
-    } else if (fmt !== 'bin' && fmt !== 'dfu' && f.address !== undefined) {
-      notes.push({
-        code: 'DIFF_ADDRESS_IGNORED',
-        severity: 'warning',
-        message: `${which} ${f.name}: @${hex32(f.address)} ignored: a ${fmt} file carries its own addresses`,
-        location: { file: f.name },
-      });
-    }
-    const targets = sniff.decoded.targets;
-    const target = targets.find((t) => t.alt === 0) ?? (targets.length === 1 ? targets[0] : undefined);
-    if (target === undefined) {
-      throw new FwError('DIFF_NO_TARGET', `no DfuSe target for alt 0 in the ${which} image (it has alt ${targets.map((t) => t.alt).join(', ') || 'none'})`, { file: f.name });
-    }
-    for (const n of sniff.decoded.notes) if (n.severity === 'warning' || n.leniency !== undefined) notes.push(n);
-    return {
-      image: target.image,
-      label: {
-        name: f.name,
-        format: fmt,
-        detectedBy: sniff.detection.reason,
-        ...(fmt === 'dfuse' ? { alt: target.alt } : {}),
-        ...(address !== undefined && (fmt === 'bin' || fmt === 'dfu') ? { address } : {}),
-      },
-      notes,
-    };
-  } catch (e) {
-    throw isFwError(e) ? e.withFile(f.name) : e;
-  }
+/** One side of `dfukit diff`: the same function the CLI uses (report/diff-side.ts). */
+function sideOf(f: FileEntry, which: 'expected' | 'actual'): DiffSide {
+  return diffSide({ name: f.name, bytes: f.bytes, ...(f.address !== undefined ? { address: f.address } : {}) }, which);
 }
 
 /** `dfukit diff EXPECTED ACTUAL [--chip C] [--whole] --json`. */
 export function diffEntries(expected: FileEntry, actual: FileEntry, chip: ChipProfile | undefined, whole: boolean): DiffReport {
-  const e = diffSide(expected, 'expected');
-  const a = diffSide(actual, 'actual');
+  const e = sideOf(expected, 'expected');
+  const a = sideOf(actual, 'actual');
   if (e.image.isEmpty) throw new FwError('DIFF_EXPECTED_EMPTY', `the expected image ${expected.name} holds no data`, { file: expected.name });
   return diffImages(e.image, a.image, {
     ...(whole ? { whole: true } : {}),

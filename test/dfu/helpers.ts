@@ -1,6 +1,7 @@
 /** Shared pieces of the device tests: deterministic images, an emulator session, per-phase counters. */
 import { connect, type DfuSession, type FlashEvent, type FlashPhase } from '../../src/dfu/operations.ts';
-import { createRomEmulator, type RomEmulator, type RomEmulatorOptions } from '../../src/emulator/index.ts';
+import { createRomEmulator, type LogEntry, type RomEmulator, type RomEmulatorOptions } from '../../src/emulator/index.ts';
+import { MemoryImage } from '../../src/image/memory-image.ts';
 import type { ChipProfile } from '../../src/layout/chip-types.ts';
 
 /** Deterministic bytes (xorshift32). */
@@ -50,4 +51,31 @@ export function phaseMarks(emu: RomEmulator): { onEvent(e: FlashEvent): void; sp
       return m;
     },
   };
+}
+
+/** Firmware at the flash start, a run straddling a mid-flash sector boundary with an all-0xFF stretch inside, an unaligned tail. */
+export function imageFor(p: ChipProfile, xfer: number): MemoryImage {
+  const img = new MemoryImage();
+  const base = p.sectors[0]!.start;
+  img.add(base, firmware(base, 3 * xfer + 101), 'app');
+  // A single-sector part (H750: one 128 KiB sector) gets the second run in the middle of that sector.
+  const at = p.sectors.length > 1 ? p.sectors[Math.floor(p.sectors.length / 2)]!.start : base + p.sectors[0]!.size / 2;
+  const straddle = noise(500 + 2 * xfer + 700, 11);
+  straddle.fill(0xff, 500, 500 + 2 * xfer);
+  img.add(at - 500, straddle, 'data');
+  return img;
+}
+
+/** Requests from each data-block DNLOAD to the next DNLOAD in `entries`. */
+export function requestsPerBlock(entries: readonly LogEntry[]): number[] {
+  const out: number[] = [];
+  let current = -1;
+  for (const e of entries) {
+    if (e.request === 'DNLOAD') {
+      if (current >= 0) out.push(current);
+      current = e.command?.startsWith('WRITE') === true ? 1 : -1;
+    } else if (current >= 0) current++;
+  }
+  if (current >= 0) out.push(current);
+  return out;
 }

@@ -14,13 +14,13 @@ import { DfuError } from '../../src/dfu/errors.ts';
 import { connect, eraseMemory, executePlan, readMemory, type DfuSession, type FlashEvent } from '../../src/dfu/operations.ts';
 import { TransportError, type DfuTransport } from '../../src/dfu/transport.ts';
 import { decodeStringDescriptor, fromWebUsbDevice, webUsbDfuDevices, webUsbError, WebUsbTransport } from '../../src/dfu/webusb.ts';
-import { createRomEmulator, type Fault, type LogEntry, type RomEmulator, type RomEmulatorOptions } from '../../src/emulator/index.ts';
+import { createRomEmulator, type Fault, type RomEmulator, type RomEmulatorOptions } from '../../src/emulator/index.ts';
 import { MemoryImage } from '../../src/image/memory-image.ts';
 import type { ChipProfile } from '../../src/layout/chip-types.ts';
 import { listChips, resolveChip } from '../../src/layout/chips.ts';
 import { sectorsTouched } from '../../src/layout/sectors.ts';
 import { createFlashPlan } from '../../src/plan/plan.ts';
-import { emulatorClock, firmware, noise, phaseMarks } from './helpers.ts';
+import { emulatorClock, firmware, imageFor, noise, phaseMarks, requestsPerBlock } from './helpers.ts';
 import { B, bootedSlot, chip as sweepChip, device as sweepDevice, headerAddr, plan as sweepPlan, userData } from './sweep-helpers.ts';
 import { FakeWebUsb, WebUsbDeviceDouble, type DoubleFlavour } from './webusb-double.ts';
 
@@ -108,31 +108,6 @@ describe('the adapter', () => {
     assert.notEqual(second[1]!.device, first[1]!.device);
   });
 });
-
-/** e2e.test.ts's image: firmware at the flash start, a run straddling a mid-flash sector with an all-0xFF stretch, an unaligned tail. */
-function imageFor(p: ChipProfile, xfer: number): MemoryImage {
-  const img = new MemoryImage();
-  const base = p.sectors[0]!.start;
-  img.add(base, firmware(base, 3 * xfer + 101), 'app');
-  const at = p.sectors.length > 1 ? p.sectors[Math.floor(p.sectors.length / 2)]!.start : base + p.sectors[0]!.size / 2;
-  const straddle = noise(500 + 2 * xfer + 700, 11);
-  straddle.fill(0xff, 500, 500 + 2 * xfer);
-  img.add(at - 500, straddle, 'data');
-  return img;
-}
-
-function requestsPerBlock(entries: readonly LogEntry[]): number[] {
-  const out: number[] = [];
-  let current = -1;
-  for (const e of entries) {
-    if (e.request === 'DNLOAD') {
-      if (current >= 0) out.push(current);
-      current = e.command?.startsWith('WRITE') === true ? 1 : -1;
-    } else if (current >= 0) current++;
-  }
-  if (current >= 0) out.push(current);
-  return out;
-}
 
 function img(addr: number, size: number): MemoryImage {
   const m = new MemoryImage();

@@ -66,8 +66,12 @@ export const MAX_POLL_STALLS = 3;
 export const WEDGE_MIN_BUSY_POLLS = 5;
 /** dfu-util gives up after this many busy polls with bwPollTimeout 0 (the plain behaviour). */
 export const PLAIN_ZERO_POLL_LIMIT = 100;
-/** Back-off for busy polls with bwPollTimeout 0 (then the last value on). */
-export const ZERO_TIMEOUT_BACKOFF: readonly number[] = [1, 2, 4, 8, 16, 32, 50];
+/**
+ * Back-off for busy polls with bwPollTimeout 0 (then the last value on). The first two polls follow at once,
+ * as the device asked (most devices that say 0 are done by then: dfu-util's pace over a fast link), then the
+ * wait grows so a device that says 0 while busy for seconds is not polled thousands of times.
+ */
+export const ZERO_TIMEOUT_BACKOFF: readonly number[] = [0, 0, 1, 2, 4, 8, 16, 32, 50];
 
 /** What the host did, for the job's report. */
 export interface RecoveryEvent {
